@@ -37,6 +37,8 @@ enum {
 	OPT_DRY_RUN,
 	OPT_NO_PROBES,
 	OPT_BRIDGE,
+	OPT_COPY_LOG,
+	OPT_LOG_MAX,
 };
 
 static const struct kx_opt opts[] = {
@@ -61,6 +63,9 @@ static const struct kx_opt opts[] = {
 	{"dry-run", no_argument, OPT_DRY_RUN, NULL, "print the actions for pods, do not act"},
 	{"no-probes", no_argument, OPT_NO_PROBES, NULL,
 	 "do not run probes (kx-health-check --node does)"},
+	{"log-max-size", required_argument, OPT_LOG_MAX, "BYTES",
+	 "rotate a container's log file at this size (default 10485760)"},
+	{"copy-log", required_argument, OPT_COPY_LOG, NULL, NULL}, /* internal: the log copier */
 	{"server", required_argument, KX_OPT_SERVER, "URL", "the store (default $KX_SERVER)"},
 	{"verbose", no_argument, 'v', NULL, "say more"},
 	{"help", no_argument, 'h', NULL, "show this help"},
@@ -121,6 +126,7 @@ int main(int argc, char **argv)
 	cfg.bridge = "kx0";
 	cfg.port = 10250;
 	cfg.probes = 1;
+	cfg.log_max = 10 << 20;
 	kx_log_init(argv[0]);
 	kx_cli_init(&cli, opts);
 	while ((c = getopt_long(argc, argv, cli.shortopts, cli.longopts, NULL)) != -1) {
@@ -138,6 +144,8 @@ int main(int argc, char **argv)
 		case OPT_ONCE: cfg.once = 1; break;
 		case OPT_DRY_RUN: cfg.dry_run = 1; break;
 		case OPT_NO_PROBES: cfg.probes = 0; break;
+		case OPT_LOG_MAX: cfg.log_max = strtoll(optarg, NULL, 10); break;
+		case OPT_COPY_LOG: return nr_copy_log(optarg, cfg.log_max);
 		case OPT_PORT: {
 			char *end;
 			long p = strtol(optarg, &end, 10);

@@ -36,6 +36,7 @@ struct nr_config {
 	const char *image_tool;   /* kx-image */
 	const char *node_ip;      /* InternalIP, default 127.0.0.1 */
 	const char *bridge;       /* kx0 */
+	int64_t log_max;          /* rotate logs at this size */
 	int port;                 /* log server, as the kubelet's 10250; 0: none */
 	int once;
 	int dry_run;
@@ -87,5 +88,7 @@ void nr_serve_stop(void);
 /* The hidden log copier: reads the container's stdout (fd 3) and stderr
  * (fd 4) and writes CRI log lines to path, rotating at max bytes. */
 int nr_copy_log(const char *path, int64_t max);
+/* Pure: CRI log lines to what `kubectl logs` prints (tail < 0: all). */
+void nr_cri_render(const char *text, size_t n, long tail, int timestamps, kx_buf *out);
 
 #endif
