@@ -752,7 +752,7 @@ void sched_explain_print(const sched_cluster *c, const sched_explain *ex, kx_buf
 			wname = (int)strlen(c->nodes[i].name);
 	kx_buf_addf(b, "%-*s", wname, "NODE");
 	for (int f = 0; f < F_COUNT; f++)
-		kx_buf_addf(b, "  %s", filter_cols[f]);
+		kx_buf_addf(b, "  %-4s", filter_cols[f]);
 	for (int s = 0; s < S_COUNT; s++)
 		kx_buf_addf(b, "  %s", score_cols[s]);
 	kx_buf_adds(b, "  TOTAL  REASON\n");
@@ -764,7 +764,8 @@ void sched_explain_print(const sched_cluster *c, const sched_explain *ex, kx_buf
 					: r->failed < 0 || f < r->failed ? "ok"
 					: f == r->failed ? "FAIL"
 							 : "-";
-			kx_buf_addf(b, "  %-*s", (int)strlen(filter_cols[f]), v);
+			int wd = (int)strlen(filter_cols[f]);
+			kx_buf_addf(b, "  %-*s", wd < 4 ? 4 : wd, v);
 		}
 		for (int s = 0; s < S_COUNT; s++) {
 			if (r->scored && c->cfg.weight[s])

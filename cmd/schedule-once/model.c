@@ -485,7 +485,7 @@ static int pod_requests(sched_cluster *c, sched_pod *p, jv spec, kx_err *e)
 					    kx_jv_str(ctr, "name", nm, sizeof nm, "?"));
 				rc = -1;
 			}
-			int sidecar = !strcmp(kx_jv_str(ctr, "restartPolicy", pol, sizeof pol, ""),
+			int sidecar = !strcmp(sched_jstr(ctr, "restartPolicy", pol, sizeof pol),
 					      "Always");
 			for (int r = 0; rc == 0 && r < VLEN; r++) {
 				if (sidecar) {
@@ -595,8 +595,8 @@ static int parse_term(sched_cluster *c, jv term, sched_term *t, kx_err *e)
 			char key[320], op[32];
 			sched_req *r = &t->reqs[t->nreqs];
 			memset(r, 0, sizeof *r);
-			kx_jv_str(x, "key", key, sizeof key, "");
-			kx_jv_str(x, "operator", op, sizeof op, "");
+			sched_jstr(x, "key", key, sizeof key);
+			sched_jstr(x, "operator", op, sizeof op);
 			r->op = -1;
 			for (int k = 0; k < 6; k++)
 				if (!strcmp(ops[k], op))
@@ -699,11 +699,11 @@ static void parse_tolerations(sched_cluster *c, sched_pod *p, jv spec)
 		{
 			char buf[320];
 			sched_toleration *x = &p->tol[p->ntol++];
-			const char *k = kx_jv_str(t, "key", buf, sizeof buf, "");
+			const char *k = sched_jstr(t, "key", buf, sizeof buf);
 			x->key = *k ? sched_intern(c->strs, k) : -1;
-			x->exists = !strcmp(kx_jv_str(t, "operator", buf, sizeof buf, ""), "Exists");
-			x->val = sched_intern(c->strs, kx_jv_str(t, "value", buf, sizeof buf, ""));
-			x->effect = effect_of(kx_jv_str(t, "effect", buf, sizeof buf, ""));
+			x->exists = !strcmp(sched_jstr(t, "operator", buf, sizeof buf), "Exists");
+			x->val = sched_intern(c->strs, sched_jstr(t, "value", buf, sizeof buf));
+			x->effect = effect_of(sched_jstr(t, "effect", buf, sizeof buf));
 			jv_free(t);
 		}
 	}
@@ -724,12 +724,12 @@ static void parse_ports(sched_cluster *c, sched_pod *p, jv ctrs)
 				int hp = (int)kx_jv_int(port, "hostPort", 0);
 				if (hp > 0) {
 					char buf[64];
-					const char *ip = kx_jv_str(port, "hostIP", buf, sizeof buf, "");
+					const char *ip = sched_jstr(port, "hostIP", buf, sizeof buf);
 					p->ports = realloc(p->ports, (p->nports + 1) * sizeof *p->ports);
 					p->ports[p->nports].port = hp;
 					p->ports[p->nports].proto = sched_intern(
 						c->strs, kx_jv_str(port, "protocol", buf, sizeof buf, "TCP"));
-					ip = kx_jv_str(port, "hostIP", buf, sizeof buf, "");
+					ip = sched_jstr(port, "hostIP", buf, sizeof buf);
 					p->ports[p->nports].ip =
 						!*ip || !strcmp(ip, "0.0.0.0") ? -1 : sched_intern(c->strs, ip);
 					p->nports++;
@@ -794,7 +794,7 @@ static int parse_anti(sched_cluster *c, sched_pod *p, jv spec, kx_err *e)
 			jv sel = jv_object_get(jv_copy(t), jv_string("labelSelector"));
 			jv nss = jv_object_get(jv_copy(t), jv_string("namespaces"));
 			memset(a, 0, sizeof *a);
-			a->hostname = !strcmp(kx_jv_str(t, "topologyKey", tk, sizeof tk, ""),
+			a->hostname = !strcmp(sched_jstr(t, "topologyKey", tk, sizeof tk),
 					      "kubernetes.io/hostname");
 			a->topo = sched_intern(c->strs, tk);
 			if (rc == 0 && jv_get_kind(sel) == JV_KIND_OBJECT) {
@@ -839,7 +839,7 @@ static int phase_done(jv obj)
 {
 	char phase[32];
 
-	kx_jv_str(obj, "status.phase", phase, sizeof phase, "");
+	sched_jstr(obj, "status.phase", phase, sizeof phase);
 	return !strcmp(phase, "Succeeded") || !strcmp(phase, "Failed");
 }
 
@@ -859,26 +859,26 @@ static int add_pod(sched_cluster *c, jv obj)
 		return 0;
 	}
 	p.ns = strdup(kx_jv_str(obj, "metadata.namespace", buf, sizeof buf, "default"));
-	p.name = strdup(kx_jv_str(obj, "metadata.name", buf, sizeof buf, ""));
-	p.uid = strdup(kx_jv_str(obj, "metadata.uid", buf, sizeof buf, ""));
+	p.name = strdup(sched_jstr(obj, "metadata.name", buf, sizeof buf));
+	p.uid = strdup(sched_jstr(obj, "metadata.uid", buf, sizeof buf));
 	snprintf(buf, sizeof buf, "%s/%s", p.ns, p.name);
 	p.key = strdup(buf);
 	p.nsid = sched_intern(c->strs, p.ns);
 	p.node = -1;
 	p.nodename = -1;
 	p.nrequired = -1;
-	kx_jv_str(obj, "metadata.creationTimestamp", p.created, sizeof p.created, "");
+	sched_jstr(obj, "metadata.creationTimestamp", p.created, sizeof p.created);
 	p.prio = kx_jv_int(obj, "spec.priority", 0);
 	p.labels = kx_jv_get(jv_copy(obj), "metadata.labels");
 	if (jv_get_kind(p.labels) != JV_KIND_OBJECT) {
 		jv_free(p.labels);
 		p.labels = jv_object();
 	}
-	const char *nodename = kx_jv_str(obj, "spec.nodeName", buf, sizeof buf, "");
+	const char *nodename = sched_jstr(obj, "spec.nodeName", buf, sizeof buf);
 	bound = *nodename != 0;
 	if (bound)
 		p.node = sched_lookup(c->strs, nodename); /* resolved to an index later */
-	kx_jv_str(obj, "spec.schedulerName", sname, sizeof sname, "");
+	sched_jstr(obj, "spec.schedulerName", sname, sizeof sname);
 	jv gates = kx_jv_get(jv_copy(obj), "spec.schedulingGates");
 	ours = !bound && !strcmp(*sname ? sname : "default-scheduler", c->cfg.scheduler) &&
 	       jv_get_kind(kx_jv_get(jv_copy(obj), "metadata.deletionTimestamp")) == JV_KIND_NULL &&
@@ -922,6 +922,15 @@ static int add_pod(sched_cluster *c, jv obj)
 	return 1;
 }
 
+/* A label's value (label keys have dots: no dotted paths here). */
+static void label_of(jv labels, const char *key, char *buf, size_t n)
+{
+	jv v = jv_object_get(jv_copy(labels), jv_string(key));
+
+	snprintf(buf, n, "%s", jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : "");
+	jv_free(v);
+}
+
 static int image_cmp(const void *a, const void *b)
 {
 	const sched_image *x = a, *y = b;
@@ -937,7 +946,7 @@ static void add_node(sched_cluster *c, jv obj)
 	jv alloc = kx_jv_get(jv_copy(obj), "status.allocatable");
 
 	memset(&n, 0, sizeof n);
-	n.name = strdup(kx_jv_str(obj, "metadata.name", buf, sizeof buf, ""));
+	n.name = strdup(sched_jstr(obj, "metadata.name", buf, sizeof buf));
 	if (!n.name[0]) {
 		warn(c, "a node without a name was skipped");
 		goto skip;
@@ -966,9 +975,9 @@ static void add_node(sched_cluster *c, jv obj)
 		jv_array_foreach(taints, i, t)
 		{
 			sched_taint *x = &n.taints[n.ntaints++];
-			x->key = sched_intern(c->strs, kx_jv_str(t, "key", buf, sizeof buf, ""));
-			x->val = sched_intern(c->strs, kx_jv_str(t, "value", buf, sizeof buf, ""));
-			x->effect = effect_of(kx_jv_str(t, "effect", buf, sizeof buf, ""));
+			x->key = sched_intern(c->strs, sched_jstr(t, "key", buf, sizeof buf));
+			x->val = sched_intern(c->strs, sched_jstr(t, "value", buf, sizeof buf));
+			x->effect = effect_of(sched_jstr(t, "effect", buf, sizeof buf));
 			has_notready |= !strcmp(sched_str(c->strs, x->key), "node.kubernetes.io/not-ready");
 			has_unreach |= !strcmp(sched_str(c->strs, x->key), "node.kubernetes.io/unreachable");
 			jv_free(t);
@@ -985,8 +994,8 @@ static void add_node(sched_cluster *c, jv obj)
 		jv_array_foreach(conds, i, cd)
 		{
 			char type[64], st[32];
-			if (!strcmp(kx_jv_str(cd, "type", type, sizeof type, ""), "Ready")) {
-				kx_jv_str(cd, "status", st, sizeof st, "");
+			if (!strcmp(sched_jstr(cd, "type", type, sizeof type), "Ready")) {
+				sched_jstr(cd, "status", st, sizeof st);
 				const char *key = NULL;
 				if (!strcmp(st, "False") && !has_notready)
 					key = "node.kubernetes.io/not-ready";
@@ -1029,12 +1038,12 @@ static void add_node(sched_cluster *c, jv obj)
 	}
 	jv_free(imgs);
 
-	kx_jv_str(n.labels, "topology.kubernetes.io/region", region, sizeof region,
-		  kx_jv_str(n.labels, "failure-domain.beta.kubernetes.io/region", region,
-			    sizeof region, ""));
-	kx_jv_str(n.labels, "topology.kubernetes.io/zone", zone, sizeof zone,
-		  kx_jv_str(n.labels, "failure-domain.beta.kubernetes.io/zone", zone, sizeof zone,
-			    ""));
+	label_of(n.labels, "topology.kubernetes.io/region", region, sizeof region);
+	if (!region[0])
+		label_of(n.labels, "failure-domain.beta.kubernetes.io/region", region, sizeof region);
+	label_of(n.labels, "topology.kubernetes.io/zone", zone, sizeof zone);
+	if (!zone[0])
+		label_of(n.labels, "failure-domain.beta.kubernetes.io/zone", zone, sizeof zone);
 	n.zone = -1;
 	if (region[0] || zone[0]) {
 		snprintf(buf, sizeof buf, "%s:\x1f:%s", region, zone);
@@ -1073,7 +1082,7 @@ static void add_selector(sched_cluster *c, jv obj, int is_rs, spread_sel **sels,
 	s = is_rs ? kx_selector_from_jv(sel, &e) : kx_selector_from_map(sel, &e);
 	if (!s) {
 		warn(c, "%s \"%s\" ignored for spreading: %s", is_rs ? "replicaset" : "service",
-		     kx_jv_str(obj, "metadata.name", buf, sizeof buf, ""), e.msg);
+		     sched_jstr(obj, "metadata.name", buf, sizeof buf), e.msg);
 		jv_free(obj);
 		return;
 	}
@@ -1179,6 +1188,8 @@ sched_cluster *sched_cluster_new(jv objects, const sched_config *cfg, kx_err *e)
 	}
 	c = calloc(1, sizeof *c);
 	c->cfg = *cfg;
+	if (!cfg->nprefer)
+		c->cfg.weight[S_LABEL] = 0; /* nothing to prefer */
 	c->strs = calloc(1, sizeof *c->strs);
 	c->warnings = jv_array();
 	c->nres = R_FIRST_EXT;
@@ -1189,7 +1200,7 @@ sched_cluster *sched_cluster_new(jv objects, const sched_config *cfg, kx_err *e)
 		jv_array_foreach(objects, i, o)
 		{
 			char kind[64];
-			kx_jv_str(o, "kind", kind, sizeof kind, "");
+			sched_jstr(o, "kind", kind, sizeof kind);
 			if (jv_get_kind(o) != JV_KIND_OBJECT) {
 				jv_free(o);
 				continue;

@@ -15,6 +15,7 @@
 #include <jv.h>
 
 #include "buf.h"
+#include "json.h"
 
 struct kx_err;
 struct kx_selector;
@@ -79,6 +80,15 @@ int sched_config_policy(sched_config *cfg, jv policy, struct kx_err *e);
 /* "disk=ssd", "gpu", "!spot", "disk!=hdd" as --prefer-label takes it. */
 int sched_prefer_parse(sched_prefer *p, const char *arg, struct kx_err *e);
 void sched_prefer_free(sched_prefer *p);
+
+/* The string at a dotted path of v (borrowed), copied into buf; "" when
+ * absent. Always returns buf. */
+static inline const char *sched_jstr(jv v, const char *path, char *buf, size_t n)
+{
+	if (!kx_jv_str(v, path, buf, n, NULL))
+		buf[0] = 0;
+	return buf;
+}
 
 /* ---- the model ---------------------------------------------------------- */
 
