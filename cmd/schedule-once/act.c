@@ -89,7 +89,8 @@ jv sched_unschedulable_status(jv pod, const char *message, const char *now)
 		out = jv_array_append(out, nc);
 	}
 	pod = kx_jv_set(pod, "status.conditions", out);
-	if (jv_get_kind(kx_jv_get(jv_copy(pod), "status.phase")) == JV_KIND_NULL)
+	char phase[32];
+	if (!kx_jv_str(pod, "status.phase", phase, sizeof phase, NULL))
 		pod = kx_jv_set(pod, "status.phase", jv_string("Pending"));
 	return pod;
 }

@@ -386,7 +386,7 @@ static int resource_list(sched_cluster *c, jv list, int64_t *out, int *present, 
 {
 	if (jv_get_kind(list) != JV_KIND_OBJECT)
 		return 0;
-	jv_object_foreach(jv_copy(list), k, v)
+	jv_object_foreach(list, k, v)
 	{
 		int64_t m;
 		int r = resource_index(c, jv_string_value(k));
@@ -547,7 +547,7 @@ static sched_kv *kv_map(sched_cluster *c, jv map, int *n)
 	if (jv_get_kind(map) != JV_KIND_OBJECT)
 		return NULL;
 	out = calloc(jv_object_length(jv_copy(map)) + 1, sizeof *out);
-	jv_object_foreach(jv_copy(map), key, val)
+	jv_object_foreach(map, key, val)
 	{
 		if (jv_get_kind(val) == JV_KIND_STRING) {
 			out[k].key = sched_intern(c->strs, jv_string_value(key));
@@ -881,7 +881,7 @@ static int add_pod(sched_cluster *c, jv obj)
 	sched_jstr(obj, "spec.schedulerName", sname, sizeof sname);
 	jv gates = kx_jv_get(jv_copy(obj), "spec.schedulingGates");
 	ours = !bound && !strcmp(*sname ? sname : "default-scheduler", c->cfg.scheduler) &&
-	       jv_get_kind(kx_jv_get(jv_copy(obj), "metadata.deletionTimestamp")) == JV_KIND_NULL &&
+	       !kx_jv_str(obj, "metadata.deletionTimestamp", buf, sizeof buf, NULL) &&
 	       !(jv_get_kind(gates) == JV_KIND_ARRAY && jv_array_length(jv_copy(gates)) > 0);
 	jv_free(gates);
 	p.pending = ours;
@@ -1034,7 +1034,8 @@ static void add_node(sched_cluster *c, jv obj)
 			jv_free(names);
 			jv_free(img);
 		}
-		qsort(n.images, n.nimages, sizeof *n.images, image_cmp);
+		if (n.nimages > 1)
+			qsort(n.images, n.nimages, sizeof *n.images, image_cmp);
 	}
 	jv_free(imgs);
 
@@ -1218,7 +1219,8 @@ sched_cluster *sched_cluster_new(jv objects, const sched_config *cfg, kx_err *e)
 		}
 		if (pass == 0) {
 			/* same order whatever order the input had: by name */
-			qsort(c->nodes, c->nnodes, sizeof *c->nodes, node_name_cmp);
+			if (c->nnodes > 1)
+				qsort(c->nodes, c->nnodes, sizeof *c->nodes, node_name_cmp);
 			for (int k = 1; k < c->nnodes; k++)
 				if (!strcmp(c->nodes[k].name, c->nodes[k - 1].name))
 					warn(c, "node \"%s\" appears twice", c->nodes[k].name);
