@@ -401,7 +401,12 @@ static void score_raw(const sched_cluster *c, const sched_pod *p, const sched_no
 	}
 	if (w[S_SPREAD]) {
 		int64_t cnt = 0;
-		if (p->nspread)
+		if (p->nspread == 1) {
+			/* the common case: one group, counted on the node as pods land */
+			for (int k = 0; k < n->ngroups; k++)
+				if (n->groups[k].key == p->spread[0])
+					cnt = n->groups[k].val;
+		} else if (p->nspread > 1)
 			for (int k = 0; k < n->npods; k++) {
 				const sched_pod *q = &c->pods[n->pods[k]];
 				int i = 0, j = 0, hit = 0;
@@ -478,20 +483,25 @@ static void normalize(const sched_cluster *c, int ncand, int64_t **scores)
 		for (int i = 0; i < ncand; i++)
 			if (scores[S_SPREAD][i] > max)
 				max = scores[S_SPREAD][i];
-		/* zone counts: sum over candidates in the same zone */
-		int64_t *zc = scores[S_COUNT];
+		/* zone counts: the sum over candidates in the same zone */
+		int64_t *zc = c->zone_count;
 		int havez = 0;
 		for (int i = 0; i < ncand; i++) {
-			const sched_node *n = &c->nodes[c->cand[i]];
-			zc[i] = 0;
-			if (n->zone < 0)
-				continue;
-			havez = 1;
-			for (int k = 0; k < ncand; k++)
-				if (c->nodes[c->cand[k]].zone == n->zone)
-					zc[i] += scores[S_SPREAD][k];
-			if (zc[i] > maxz)
-				maxz = zc[i];
+			int z = c->nodes[c->cand[i]].zone;
+			if (z >= 0)
+				zc[z] = 0;
+		}
+		for (int i = 0; i < ncand; i++) {
+			int z = c->nodes[c->cand[i]].zone;
+			if (z >= 0) {
+				zc[z] += scores[S_SPREAD][i];
+				havez = 1;
+			}
+		}
+		for (int i = 0; i < ncand; i++) {
+			int z = c->nodes[c->cand[i]].zone;
+			if (z >= 0 && zc[z] > maxz)
+				maxz = zc[z];
 		}
 		for (int i = 0; i < ncand; i++) {
 			double f = MAX_SCORE;
@@ -500,7 +510,8 @@ static void normalize(const sched_cluster *c, int ncand, int64_t **scores)
 			if (havez && c->nodes[c->cand[i]].zone >= 0) {
 				double z = MAX_SCORE;
 				if (maxz > 0)
-					z = MAX_SCORE * (double)(maxz - zc[i]) / (double)maxz;
+					z = MAX_SCORE * (double)(maxz - zc[c->nodes[c->cand[i]].zone]) /
+					    (double)maxz;
 				f = f * (1.0 / 3.0) + z * (2.0 / 3.0);
 			}
 			scores[S_SPREAD][i] = (int64_t)f;

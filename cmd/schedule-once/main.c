@@ -93,6 +93,7 @@ static int pass(struct run *r, kx_client *cl, int *unsched, kx_err *e)
 	objs = r->file ? sched_observe_file(r->file, e) : sched_observe_store(cl, e);
 	if (!jv_is_valid(objs))
 		return e->status ? e->status : KX_EFAIL;
+	int64_t tm = kx_now_ms();
 	c = sched_cluster_new(objs, &r->cfg, e);
 	if (!c)
 		return KX_EFAIL;
@@ -104,8 +105,8 @@ static int pass(struct run *r, kx_client *cl, int *unsched, kx_err *e)
 	t1 = kx_now_ms();
 	ex.pod = r->explain;
 	d = sched_decide(c, &n, r->explain ? &ex : NULL);
-	kx_log_debug(1, "observed %d nodes and %d pods in %lld ms; decided %zu pods in %lld ms",
-		     c->nnodes, c->npods, (long long)(t1 - t0), n,
+	kx_log_debug(1, "observed %d nodes and %d pods in %lld ms (model %lld ms); decided %zu pods in %lld ms",
+		     c->nnodes, c->npods, (long long)(t1 - t0), (long long)(t1 - tm), n,
 		     (long long)(kx_now_ms() - t1));
 	for (size_t i = 0; i < n; i++)
 		if (d[i].node < 0)

@@ -1106,9 +1106,18 @@ static void add_selector(sched_cluster *c, jv obj, int is_rs, spread_sel **sels,
  * observed is grouped with its siblings by the controller's uid. */
 static void spread_groups(sched_cluster *c, spread_sel *sels, int nsels)
 {
+	/* Pods with the same namespace and labels match the same selectors:
+	 * remember the answer by (namespace, labels). */
+	struct {
+		int key, n;
+		int *groups;
+	} *memo = NULL;
+	int nmemo = 0, capmemo = 0;
+	sched_strtab *keys = calloc(1, sizeof *keys);
+
 	for (int i = 0; i < c->npods; i++) {
 		sched_pod *p = &c->pods[i];
-		int owner = -1, covered = 0;
+		int owner = -1, covered = 0, *groups = NULL, ng = 0;
 		jv refs = kx_jv_get(jv_copy(p->obj), "metadata.ownerReferences");
 
 		if (jv_get_kind(refs) == JV_KIND_ARRAY) {
@@ -1120,26 +1129,58 @@ static void spread_groups(sched_cluster *c, spread_sel *sels, int nsels)
 			}
 		}
 		jv_free(refs);
-		for (int s = 0; s < nsels; s++) {
-			if (sels[s].ns != p->nsid || !kx_selector_match(sels[s].sel, p->labels))
-				continue;
-			p->spread = realloc(p->spread, (p->nspread + 2) * sizeof *p->spread);
-			p->spread[p->nspread++] = s;
-			if (owner >= 0 && sels[s].owner_uid == owner)
+		if (nsels) {
+			jv d = jv_dump_string(jv_copy(p->labels), JV_PRINT_SORTED);
+			kx_buf kb = KX_BUF_INIT;
+			kx_buf_addf(&kb, "%d\x1f%s", p->nsid, jv_string_value(d));
+			jv_free(d);
+			int key = sched_intern(keys, kx_buf_str(&kb));
+			kx_buf_free(&kb);
+			if (key >= nmemo) {
+				if (key >= capmemo) {
+					capmemo = (key + 1) * 2;
+					memo = realloc(memo, capmemo * sizeof *memo);
+				}
+				for (int k = nmemo; k <= key; k++)
+					memo[k].key = -1;
+				nmemo = key + 1;
+			}
+			if (memo[key].key < 0) {
+				memo[key].key = key;
+				memo[key].n = 0;
+				memo[key].groups = NULL;
+				for (int s = 0; s < nsels; s++) {
+					if (sels[s].ns != p->nsid || !kx_selector_match(sels[s].sel, p->labels))
+						continue;
+					memo[key].groups = realloc(memo[key].groups,
+								   (memo[key].n + 1) * sizeof(int));
+					memo[key].groups[memo[key].n++] = s;
+				}
+			}
+			groups = memo[key].groups;
+			ng = memo[key].n;
+		}
+		p->spread = malloc((ng + 1) * sizeof *p->spread);
+		for (int g = 0; g < ng; g++) {
+			p->spread[p->nspread++] = groups[g];
+			if (owner >= 0 && sels[groups[g]].owner_uid == owner)
 				covered = 1;
 		}
 		if (owner >= 0 && !covered) {
 			for (int s = 0; s < nsels; s++)
 				if (sels[s].owner_uid == owner)
 					covered = 1;
-			if (!covered) {
-				p->spread = realloc(p->spread, (p->nspread + 1) * sizeof *p->spread);
+			if (!covered)
 				p->spread[p->nspread++] = nsels + owner;
-			}
 		}
 		if (p->nspread > 1)
 			qsort(p->spread, p->nspread, sizeof *p->spread, int_cmp);
 	}
+	for (int k = 0; k < nmemo; k++)
+		if (memo[k].key >= 0)
+			free(memo[k].groups);
+	free(memo);
+	strtab_free(keys);
 }
 
 static int node_name_cmp(const void *a, const void *b)
@@ -1171,6 +1212,20 @@ void sched_node_add_pod(sched_cluster *c, int ni, int pi)
 		n->pods = realloc(n->pods, n->cappods * sizeof *n->pods);
 	}
 	n->pods[n->npods++] = pi;
+	for (int g = 0; g < p->nspread; g++) {
+		int k;
+		for (k = 0; k < n->ngroups && n->groups[k].key != p->spread[g]; k++)
+			;
+		if (k == n->ngroups) {
+			if (n->ngroups == n->capgroups) {
+				n->capgroups = n->capgroups ? n->capgroups * 2 : 4;
+				n->groups = realloc(n->groups, n->capgroups * sizeof *n->groups);
+			}
+			n->groups[n->ngroups].key = p->spread[g];
+			n->groups[n->ngroups++].val = 0;
+		}
+		n->groups[k].val++;
+	}
 	if (p->nanti)
 		n->nanti++;
 	p->node = ni;
@@ -1256,6 +1311,27 @@ sched_cluster *sched_cluster_new(jv objects, const sched_config *cfg, kx_err *e)
 	}
 	free(byname);
 
+	/* zones as dense indexes, for counting per zone */
+	{
+		int nstr2 = 0;
+		for (int i = 0; i < c->nnodes; i++)
+			if (c->nodes[i].zone + 1 > nstr2)
+				nstr2 = c->nodes[i].zone + 1;
+		int *dense = malloc((nstr2 + 1) * sizeof *dense);
+		for (int i = 0; i < nstr2; i++)
+			dense[i] = -1;
+		for (int i = 0; i < c->nnodes; i++) {
+			int z = c->nodes[i].zone;
+			if (z < 0)
+				continue;
+			if (dense[z] < 0)
+				dense[z] = c->nzones++;
+			c->nodes[i].zone = dense[z];
+		}
+		free(dense);
+		c->zone_count = calloc(c->nzones + 1, sizeof *c->zone_count);
+	}
+
 	/* how many nodes hold each image, for ImageLocality's spread factor */
 	c->nimage_nodes = 0;
 	for (int i = 0; i < c->nnodes; i++)
@@ -1312,12 +1388,14 @@ void sched_cluster_free(sched_cluster *c)
 		free(n->taints);
 		free(n->ports);
 		free(n->pods);
+		free(n->groups);
 		free(n->images);
 	}
 	free(c->nodes);
 	for (int r = R_FIRST_EXT; r < c->nres; r++)
 		free(c->resname[r]);
 	free(c->image_nodes);
+	free(c->zone_count);
 	free(c->cand);
 	for (int s = 0; s <= S_COUNT; s++)
 		free(c->scratch[s]);

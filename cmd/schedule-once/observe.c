@@ -1,6 +1,7 @@
 /* observe.c: what the scheduler looks at, from the store or from a file. */
 #include <string.h>
 
+#include "buf.h"
 #include "err.h"
 #include "input.h"
 #include "log.h"
@@ -41,7 +42,31 @@ jv sched_observe_store(kx_client *c, kx_err *e)
 	return all;
 }
 
+/* A JSON file (what kx-get -o json prints) is parsed as JSON directly: the
+ * same objects as through the YAML reader, several times faster for the
+ * large files of big clusters. Anything else goes through kx_input_parse. */
 jv sched_observe_file(const char *path, kx_err *e)
 {
-	return kx_input_load(path, e);
+	kx_buf b = KX_BUF_INIT;
+	const char *name = strcmp(path, "-") ? path : "<stdin>";
+	size_t i = 0;
+	jv out;
+
+	if (kx_buf_read_file(&b, path, KX_INPUT_MAX, e) < 0)
+		return jv_invalid();
+	while (i < b.len && strchr(" \t\r\n", b.p[i]))
+		i++;
+	if (i < b.len && (b.p[i] == '{' || b.p[i] == '[')) {
+		jv v = jv_parse_sized(b.p + i, (int)(b.len - i));
+		if (jv_is_valid(v)) {
+			kx_buf_free(&b);
+			if (jv_get_kind(v) != JV_KIND_ARRAY)
+				v = jv_array_append(jv_array(), v);
+			return kx_input_flatten(v);
+		}
+		jv_free(v);
+	}
+	out = kx_input_parse(kx_buf_str(&b), b.len, name, e);
+	kx_buf_free(&b);
+	return out;
 }

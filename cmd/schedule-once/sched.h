@@ -195,9 +195,11 @@ typedef struct sched_node {
 	int *pods;                   /* pods on this node (bound or placed) */
 	int npods, cappods;
 	int nanti;                   /* pods on it with required anti-affinity */
+	sched_kv *groups;            /* spreading group -> pods of it on the node */
+	int ngroups, capgroups;
 	sched_image *images;         /* sorted by name id */
 	int nimages;
-	int zone;                    /* interned region+zone, -1 none */
+	int zone;                    /* dense index of its region+zone, -1 none */
 } sched_node;
 
 typedef struct sched_strtab sched_strtab;
@@ -217,6 +219,8 @@ typedef struct sched_cluster {
 	/* scratch space of the decision, sized by nnodes */
 	int *cand;
 	int64_t *scratch[S_COUNT + 1];
+	int nzones;
+	int64_t *zone_count;         /* scratch, nzones */
 	int k_unsched;               /* "node.kubernetes.io/unschedulable", interned */
 	int start;                   /* next node to examine (sampling rotates) */
 	uint64_t rng;
