@@ -1217,9 +1217,18 @@ void sched_node_add_pod(sched_cluster *c, int ni, int pi)
 		for (k = 0; k < n->ngroups && n->groups[k].key != p->spread[g]; k++)
 			;
 		if (k == n->ngroups) {
+			if (!n->groups) {
+				n->groups = n->igroups;
+				n->capgroups = SCHED_INLINE_GROUPS;
+			}
 			if (n->ngroups == n->capgroups) {
-				n->capgroups = n->capgroups ? n->capgroups * 2 : 4;
-				n->groups = realloc(n->groups, n->capgroups * sizeof *n->groups);
+				n->capgroups *= 2;
+				if (n->groups == n->igroups) {
+					n->groups = malloc(n->capgroups * sizeof *n->groups);
+					memcpy(n->groups, n->igroups, sizeof n->igroups);
+				} else {
+					n->groups = realloc(n->groups, n->capgroups * sizeof *n->groups);
+				}
 			}
 			n->groups[n->ngroups].key = p->spread[g];
 			n->groups[n->ngroups++].val = 0;
@@ -1388,7 +1397,8 @@ void sched_cluster_free(sched_cluster *c)
 		free(n->taints);
 		free(n->ports);
 		free(n->pods);
-		free(n->groups);
+		if (n->groups != n->igroups)
+			free(n->groups);
 		free(n->images);
 	}
 	free(c->nodes);

@@ -92,7 +92,7 @@ static inline const char *sched_jstr(jv v, const char *path, char *buf, size_t n
 
 /* ---- the model ---------------------------------------------------------- */
 
-#define SCHED_MAXRES 16 /* cpu, memory, ephemeral-storage, pods, extended... */
+#define SCHED_MAXRES 12 /* cpu, memory, ephemeral-storage, pods, 8 extended */
 enum { R_CPU, R_MEM, R_EPH, R_PODS, R_FIRST_EXT };
 
 typedef struct sched_kv {
@@ -178,28 +178,32 @@ typedef struct sched_image {
 	int64_t size;
 } sched_image;
 
+/* Fields read for every pod and node come first, in the first cache lines. */
+#define SCHED_INLINE_GROUPS 4
 typedef struct sched_node {
-	char *name;
-	int nameid;
-	jv labels;
+	int unschedulable;
+	int ntaints;
+	int nlabels;
+	int nports;
+	int nanti;                   /* pods on it with required anti-affinity */
+	int ngroups;
+	int zone;                    /* dense index of its region+zone, -1 none */
+	int nimages;
 	int64_t alloc[SCHED_MAXRES];
 	int64_t req[SCHED_MAXRES];
 	int64_t nz_cpu, nz_mem;
-	int unschedulable;
-	sched_kv *labelv;            /* sorted by key id */
-	int nlabels;
+	sched_kv *groups;            /* spreading group -> pods of it on the node */
+	sched_kv igroups[SCHED_INLINE_GROUPS]; /* groups points here while few */
 	sched_taint *taints;
-	int ntaints;
+	sched_kv *labelv;            /* sorted by key id */
 	sched_port *ports;
-	int nports, capports;
+	int capports, capgroups;
 	int *pods;                   /* pods on this node (bound or placed) */
 	int npods, cappods;
-	int nanti;                   /* pods on it with required anti-affinity */
-	sched_kv *groups;            /* spreading group -> pods of it on the node */
-	int ngroups, capgroups;
 	sched_image *images;         /* sorted by name id */
-	int nimages;
-	int zone;                    /* dense index of its region+zone, -1 none */
+	char *name;
+	int nameid;
+	jv labels;
 } sched_node;
 
 typedef struct sched_strtab sched_strtab;
