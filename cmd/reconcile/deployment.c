@@ -36,7 +36,7 @@ static int64_t rev_of(jv rs)
 {
 	char b[32];
 
-	return strtoll(rc_str(rs, "metadata.annotations." A_REV, b, sizeof b), NULL, 10);
+	return strtoll(rc_meta_get(rs, "annotations", A_REV, b, sizeof b), NULL, 10);
 }
 
 /* Do two pod templates (borrowed) match, ignoring pod-template-hash? */
@@ -94,7 +94,7 @@ static jv new_rs(jv d, const char *h, int64_t replicas, int64_t rev)
 	rs = jv_object_set(rs, jv_string("metadata"),
 			   jv_object_set(kx_jv_get(jv_copy(rs), "metadata"), jv_string("ownerReferences"),
 					 JV_ARRAY(rc_owner_ref(d))));
-	rs = kx_jv_set(rs, "metadata.annotations." A_REV, jv_string_fmt("%lld", (long long)rev));
+	rs = rc_meta_set(rs, "annotations", A_REV, jv_string_fmt("%lld", (long long)rev));
 	rs = kx_jv_set(rs, "spec.replicas", jv_number((double)replicas));
 	if (kx_jv_int(d, "spec.minReadySeconds", 0) > 0)
 		rs = kx_jv_set(rs, "spec.minReadySeconds", jv_number((double)kx_jv_int(d, "spec.minReadySeconds", 0)));
@@ -298,10 +298,10 @@ static jv decide_one(jv d, jv owned_rs, jv all_rs, const struct rc_conf *conf, j
 		if (!x->created_now && !spec_changed && !x->rev_changed)
 			continue;
 		jv rs = kx_jv_set(jv_copy(x->rs), "spec.replicas", jv_number((double)x->spec));
-		rs = kx_jv_set(rs, "metadata.annotations." A_DESIRED, jv_string_fmt("%lld", (long long)replicas));
-		rs = kx_jv_set(rs, "metadata.annotations." A_MAX, jv_string_fmt("%lld", (long long)max_rep));
+		rs = rc_meta_set(rs, "annotations", A_DESIRED, jv_string_fmt("%lld", (long long)replicas));
+		rs = rc_meta_set(rs, "annotations", A_MAX, jv_string_fmt("%lld", (long long)max_rep));
 		if (x->rev_changed)
-			rs = kx_jv_set(rs, "metadata.annotations." A_REV, jv_string_fmt("%lld", (long long)x->rev));
+			rs = rc_meta_set(rs, "annotations", A_REV, jv_string_fmt("%lld", (long long)x->rev));
 		rc_str(rs, "metadata.name", b, sizeof b);
 		jv a = rc_action("deployment", x->created_now ? "create" : "update", rs);
 		if (x->created_now || spec_changed) {
@@ -331,9 +331,9 @@ static jv decide_one(jv d, jv owned_rs, jv all_rs, const struct rc_conf *conf, j
 	/* the Deployment's revision annotation follows its new ReplicaSet */
 	if (ni >= 0) {
 		char cur[32];
-		rc_str(d, "metadata.annotations." A_REV, cur, sizeof cur);
+		rc_meta_get(d, "annotations", A_REV, cur, sizeof cur);
 		if (strtoll(cur, NULL, 10) != all[ni].rev || !*cur) {
-			jv nd = kx_jv_set(jv_copy(d), "metadata.annotations." A_REV,
+			jv nd = rc_meta_set(jv_copy(d), "annotations", A_REV,
 					  jv_string_fmt("%lld", (long long)all[ni].rev));
 			actions = rc_push(actions, rc_action("deployment", "update", nd));
 		}

@@ -216,6 +216,7 @@ static jv subsets(jv groups)
 		out = jv_array_append(out, s);
 		jv_free(k);
 	}
+	jv_free(groups);
 	return out;
 }
 
@@ -235,7 +236,7 @@ static jv selected(jv svc, jv pods, jv index, kx_selector **selp)
 		return jv_invalid(); /* no selector: not ours */
 	}
 	rc_str(svc, "metadata.namespace", ns, sizeof ns);
-	jv_object_foreach(jv_copy(sel), k, v) {
+	jv_object_foreach(sel, k, v) {
 		if (jv_get_kind(idx) == JV_KIND_NULL && jv_get_kind(v) == JV_KIND_STRING) {
 			jv key = jv_string_fmt("%s\x01%s=%s", ns, jv_string_value(k), jv_string_value(v));
 			idx = rc_index_get(index, jv_string_value(key));
@@ -276,7 +277,7 @@ static jv label_index(jv pods)
 		jv labels = kx_jv_get(jv_copy(p), "metadata.labels");
 		rc_str(p, "metadata.namespace", ns, sizeof ns);
 		if (jv_get_kind(labels) == JV_KIND_OBJECT) {
-			jv_object_foreach(jv_copy(labels), k, v) {
+			jv_object_foreach(labels, k, v) {
 				if (jv_get_kind(v) == JV_KIND_STRING) {
 					jv key = jv_string_fmt("%s\x01%s=%s", ns, jv_string_value(k), jv_string_value(v));
 					index = rc_index_add(index, jv_string_value(key), i);
@@ -351,10 +352,10 @@ jv rc_endpoints_decide(jv world, const struct rc_conf *conf)
 				old = jv_array();
 			}
 			char mb[64];
-			int unlabelled = !*rc_str(cur, "metadata.labels." MANAGED_BY, mb, sizeof mb);
+			int unlabelled = !*rc_meta_get(cur, "labels", MANAGED_BY, mb, sizeof mb);
 			if (!kx_jv_equal(old, jv_copy(want)) || unlabelled) {
 				jv ep = jv_object_set(cur, jv_string("subsets"), want);
-				ep = kx_jv_set(ep, "metadata.labels." MANAGED_BY, jv_string("endpoint-controller"));
+				ep = rc_meta_set(ep, "labels", MANAGED_BY, jv_string("endpoint-controller"));
 				actions = rc_push(actions, rc_action("endpoints", "update", ep));
 			} else {
 				jv_free(cur);
@@ -368,7 +369,7 @@ jv rc_endpoints_decide(jv world, const struct rc_conf *conf)
 		char mb[64];
 		jv key = jv_string_fmt("%s/%s", rc_str(ep, "metadata.namespace", ns, sizeof ns),
 				       rc_str(ep, "metadata.name", name, sizeof name));
-		if (*rc_str(ep, "metadata.labels." MANAGED_BY, mb, sizeof mb) &&
+		if (*rc_meta_get(ep, "labels", MANAGED_BY, mb, sizeof mb) &&
 		    !jv_object_has(jv_copy(svc_keys), key) && !rc_deleting(ep))
 			actions = rc_push(actions, rc_action("endpoints", "delete", ep));
 		else
@@ -421,10 +422,10 @@ jv rc_endpointslice_decide(jv world, const struct rc_conf *conf)
 
 	/* our slices by "ns/service" */
 	jv_array_foreach(slices, i, s) {
-		if (!strcmp(rc_str(s, "metadata.labels." SLICE_MANAGED_BY, b, sizeof b), SLICE_CTRL) &&
+		if (!strcmp(rc_meta_get(s, "labels", SLICE_MANAGED_BY, b, sizeof b), SLICE_CTRL) &&
 		    !rc_deleting(s)) {
 			jv key = jv_string_fmt("%s/%s", rc_str(s, "metadata.namespace", ns, sizeof ns),
-					       rc_str(s, "metadata.labels." SVC_NAME, name, sizeof name));
+					       rc_meta_get(s, "labels", SVC_NAME, name, sizeof name));
 			jv l = jv_object_get(jv_copy(mine), jv_copy(key));
 			if (!jv_is_valid(l))
 				l = jv_array();
@@ -494,7 +495,9 @@ jv rc_endpointslice_decide(jv world, const struct rc_conf *conf)
 				actions = rc_push(actions, rc_action("endpointslice", "create", s));
 			}
 			jv_free(k);
+			jv_free(g);
 		}
+		jv_free(groups);
 		for (int h = 0; h < nh; h++)
 			if (!used[h])
 				actions = rc_push(actions, rc_action("endpointslice", "delete",

@@ -59,7 +59,7 @@ jv rc_gc_decide(jv world, const struct rc_conf *conf)
 		jv_free(kinds);
 		kinds = jv_object();
 	}
-	jv_object_foreach(jv_copy(world), res, items) {
+	jv_object_foreach(world, res, items) {
 		if (jv_get_kind(items) == JV_KIND_ARRAY && strcmp(jv_string_value(res), "events")) {
 			jv_array_foreach(items, i, o) {
 				if (*rc_str(o, "metadata.uid", b, sizeof b))
@@ -73,7 +73,7 @@ jv rc_gc_decide(jv world, const struct rc_conf *conf)
 	}
 
 	/* dependents */
-	jv_object_foreach(jv_copy(by_uid), uid, d) {
+	jv_object_foreach(by_uid, uid, d) {
 		jv refs = kx_jv_get(jv_copy(d), "metadata.ownerReferences"), keep = jv_array();
 		int present = 0, absent = 0, unknown = 0, orphaned = 0, foreground = 0;
 		char dns[256];
@@ -145,7 +145,7 @@ jv rc_gc_decide(jv world, const struct rc_conf *conf)
 	}
 
 	/* owners waiting on their finalizers */
-	jv_object_foreach(jv_copy(by_uid), uid, o) {
+	jv_object_foreach(by_uid, uid, o) {
 		if (rc_deleting(o)) {
 			const char *u = jv_string_value(uid);
 			if (has_finalizer(o, "orphan") && !jv_object_has(jv_copy(referenced), jv_string(u)))

@@ -33,7 +33,7 @@ jv rc_namespace_decide(jv world, const struct rc_conf *conf)
 		goto out;
 
 	/* delete what is in them; count what is left */
-	jv_object_foreach(jv_copy(world), res, items) {
+	jv_object_foreach(world, res, items) {
 		if (jv_get_kind(items) == JV_KIND_ARRAY && !is_cluster_scoped(jv_string_value(res))) {
 			jv_array_foreach(items, i, o) {
 				rc_str(o, "metadata.namespace", b, sizeof b);

@@ -74,6 +74,12 @@ const char *rc_controller_uid(jv obj, char *buf, size_t n);
  * owner. */
 jv rc_owner_ref(jv owner);
 
+/* metadata.labels or metadata.annotations (which) entries, whose keys hold
+ * dots and so cannot be dotted paths: the value of key, or "". */
+const char *rc_meta_get(jv obj, const char *which, const char *key, char *buf, size_t n);
+/* Set it (obj and val consumed). */
+jv rc_meta_set(jv obj, const char *which, const char *key, jv val);
+
 /* Pods */
 int rc_pod_active(jv pod);          /* not Succeeded/Failed and not deleting */
 int rc_pod_ready(jv pod);           /* Ready condition True */

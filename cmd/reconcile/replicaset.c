@@ -84,7 +84,7 @@ static int has_labels(jv labels, jv want)
 
 	if (jv_get_kind(want) != JV_KIND_OBJECT)
 		return 1;
-	jv_object_foreach(jv_copy(want), k, v) {
+	jv_object_foreach(want, k, v) {
 		jv got = jv_get_kind(labels) == JV_KIND_OBJECT
 				 ? jv_object_get(jv_copy(labels), jv_copy(k))
 				 : jv_invalid();

@@ -136,7 +136,7 @@ jv rc_resourcequota_decide(jv world, const struct rc_conf *conf)
 			jv_free(q);
 			continue;
 		}
-		jv_object_foreach(jv_copy(hard), k, h) {
+		jv_object_foreach(hard, k, h) {
 			char hs[64];
 			if (jv_get_kind(h) == JV_KIND_STRING)
 				snprintf(hs, sizeof hs, "%s", jv_string_value(h));

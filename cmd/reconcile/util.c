@@ -1,5 +1,6 @@
 /* util.c: small pure helpers the controllers share (see reconcile.h). */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -104,6 +105,37 @@ jv rc_owner_ref(jv owner)
 	r = jv_object_set(r, jv_string("uid"), jv_string(rc_str(owner, "metadata.uid", b, sizeof b)));
 	r = jv_object_set(r, jv_string("controller"), jv_true());
 	return jv_object_set(r, jv_string("blockOwnerDeletion"), jv_true());
+}
+
+const char *rc_meta_get(jv obj, const char *which, const char *key, char *buf, size_t n)
+{
+	jv m = jv_object_get(jv_object_get(jv_copy(obj), jv_string("metadata")), jv_string(which));
+	jv v = jv_get_kind(m) == JV_KIND_OBJECT ? jv_object_get(jv_copy(m), jv_string(key)) : jv_invalid();
+
+	buf[0] = 0;
+	if (jv_get_kind(v) == JV_KIND_STRING)
+		snprintf(buf, n, "%s", jv_string_value(v));
+	jv_free(v);
+	jv_free(m);
+	return buf;
+}
+
+jv rc_meta_set(jv obj, const char *which, const char *key, jv val)
+{
+	jv meta = jv_object_get(jv_copy(obj), jv_string("metadata")), m;
+
+	if (jv_get_kind(meta) != JV_KIND_OBJECT) {
+		jv_free(meta);
+		meta = jv_object();
+	}
+	m = jv_object_get(jv_copy(meta), jv_string(which));
+	if (jv_get_kind(m) != JV_KIND_OBJECT) {
+		jv_free(m);
+		m = jv_object();
+	}
+	m = jv_object_set(m, jv_string(key), val);
+	meta = jv_object_set(meta, jv_string(which), m);
+	return jv_object_set(obj, jv_string("metadata"), meta);
 }
 
 int rc_pod_active(jv pod)
