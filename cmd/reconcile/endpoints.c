@@ -303,6 +303,7 @@ static jv by_ns_name(jv objs)
 				       rc_str(o, "metadata.name", n, sizeof n));
 		m = jv_object_set(m, key, o);
 	}
+	jv_free(objs);
 	return m;
 }
 

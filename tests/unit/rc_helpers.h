@@ -11,7 +11,7 @@
 
 #define NOW 1800000000 /* 2027-01-15T08:00:00Z */
 
-static jv J(const char *s)
+static inline jv J(const char *s)
 {
 	kx_err e = KX_ERR_INIT;
 	jv v = kx_json_parse(s, strlen(s), &e);
@@ -24,7 +24,7 @@ static jv J(const char *s)
 }
 
 /* How many actions have this verb and kind (NULL: any)? Borrows actions. */
-static int count(jv actions, const char *verb, const char *kind)
+static inline int count(jv actions, const char *verb, const char *kind)
 {
 	int n = 0;
 	char v[32], k[64];
@@ -40,7 +40,7 @@ static int count(jv actions, const char *verb, const char *kind)
 }
 
 /* The n-th action with this verb and kind, or null. Borrows actions. */
-static jv find(jv actions, const char *verb, const char *kind, int nth)
+static inline jv find(jv actions, const char *verb, const char *kind, int nth)
 {
 	jv found = jv_null();
 	char v[32], k[64];
@@ -61,7 +61,7 @@ static jv find(jv actions, const char *verb, const char *kind, int nth)
 
 /* kx_jv_set on the first object of world[res] (dotted paths do not step
  * into arrays when setting). Consumes w and val. */
-static jv set0(jv w, const char *res, const char *path, jv val)
+static inline jv set0(jv w, const char *res, const char *path, jv val)
 {
 	jv items = jv_object_get(jv_copy(w), jv_string(res));
 	jv o = jv_array_get(jv_copy(items), 0);
@@ -70,7 +70,7 @@ static jv set0(jv w, const char *res, const char *path, jv val)
 	return jv_object_set(w, jv_string(res), items);
 }
 
-static const char *S(jv v, const char *path)
+static inline const char *S(jv v, const char *path)
 {
 	static char bufs[8][512];
 	static int k;
