@@ -28,9 +28,9 @@ static jv mark_kind(jv world, const char *kind)
 /* List one resource (across namespaces, or in ns) into world[resource],
  * appending when some are there already. A resource the store does not
  * serve (404) is skipped. Returns 0 or -1 (e). */
-static int list_into(kx_client *c, jv *world, const char *resource, const char *ns, kx_err *e)
+static int list_into(kx_client *c, jv *world, const kx_kind *k, const char *ns, kx_err *e)
 {
-	const kx_kind *k = kx_kind_lookup(resource);
+	const char *resource = k ? k->resource : "";
 	kx_buf path = KX_BUF_INIT;
 	jv items, have;
 
@@ -81,7 +81,7 @@ jv rc_observe_store(kx_client *c, const char *resources, int namespaces_deep, kx
 	for (char *r = strtok_r(copy, " ", &save); r; r = strtok_r(NULL, " ", &save)) {
 		if (rc_observed(world, r))
 			continue;
-		if (list_into(c, &world, r, NULL, e) < 0) {
+		if (list_into(c, &world, kx_kind_lookup(r), NULL, e) < 0) {
 			free(copy);
 			jv_free(world);
 			return jv_invalid();
@@ -99,10 +99,13 @@ jv rc_observe_store(kx_client *c, const char *resources, int namespaces_deep, kx
 			rc_str(ns, "metadata.name", name, sizeof name);
 			for (size_t j = 0; j < kx_kinds_count; j++) {
 				const kx_kind *k = &kx_kinds[j];
+				int seen = 0;
+				for (size_t m = 0; m < j; m++)
+					seen |= !strcmp(kx_kinds[m].resource, k->resource);
 				if (!k->namespaced || !in_list(k->verbs, "list") || !in_list(k->verbs, "delete") ||
-				    in_list(resources, k->resource))
+				    in_list(resources, k->resource) || seen)
 					continue;
-				if (list_into(c, &world, k->resource, name, e) < 0) {
+				if (list_into(c, &world, k, name, e) < 0) {
 					jv_free(ns);
 					jv_free(nss);
 					jv_free(world);
