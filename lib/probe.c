@@ -819,47 +819,8 @@ out:
 	return ran;
 }
 
-jv kx_probe_event(jv pod, const char *container, const char *type, const char *reason,
-		  const char *node, time_t now)
+const char *kx_probe_message(const char *type, const char *reason, char *buf, size_t n)
 {
-	char ns[256], name[256], uid[128], t[40], msg[700], fp[300], ename[320];
-	jv ev, io;
-
-	jstr(pod, "metadata.namespace", ns, sizeof ns, "default");
-	jstr(pod, "metadata.name", name, sizeof name, "");
-	jstr(pod, "metadata.uid", uid, sizeof uid, "");
-	kx_time_format(now, t, sizeof t);
-	snprintf(msg, sizeof msg, "%c%s probe failed: %s", type[0] & ~0x20, type + 1, reason);
-	snprintf(fp, sizeof fp, "spec.containers{%s}", container);
-	snprintf(ename, sizeof ename, "%s.%llx%04x", name, (unsigned long long)now,
-		 (unsigned)(kx_now_ms() & 0xffff));
-	io = jv_object();
-	io = jv_object_set(io, jv_string("kind"), jv_string("Pod"));
-	io = jv_object_set(io, jv_string("apiVersion"), jv_string("v1"));
-	io = jv_object_set(io, jv_string("namespace"), jv_string(ns));
-	io = jv_object_set(io, jv_string("name"), jv_string(name));
-	io = jv_object_set(io, jv_string("uid"), jv_string(uid));
-	io = jv_object_set(io, jv_string("fieldPath"), jv_string(fp));
-	ev = jv_object();
-	ev = jv_object_set(ev, jv_string("apiVersion"), jv_string("v1"));
-	ev = jv_object_set(ev, jv_string("kind"), jv_string("Event"));
-	ev = jv_object_set(ev, jv_string("metadata"),
-			   jv_object_set(jv_object_set(jv_object(), jv_string("name"),
-						       jv_string(ename)),
-					 jv_string("namespace"), jv_string(ns)));
-	ev = jv_object_set(ev, jv_string("involvedObject"), io);
-	ev = jv_object_set(ev, jv_string("reason"), jv_string("Unhealthy"));
-	ev = jv_object_set(ev, jv_string("message"), jv_string(msg));
-	ev = jv_object_set(ev, jv_string("type"), jv_string("Warning"));
-	ev = jv_object_set(ev, jv_string("source"),
-			   node ? jv_object_set(jv_object_set(jv_object(), jv_string("component"),
-							      jv_string("kubelet")),
-						jv_string("host"), jv_string(node))
-				: jv_object_set(jv_object(), jv_string("component"),
-						jv_string("kubelet")));
-	ev = jv_object_set(ev, jv_string("reportingComponent"), jv_string("kubelet"));
-	ev = jv_object_set(ev, jv_string("firstTimestamp"), jv_string(t));
-	ev = jv_object_set(ev, jv_string("lastTimestamp"), jv_string(t));
-	ev = jv_object_set(ev, jv_string("count"), jv_number(1));
-	return ev;
+	snprintf(buf, n, "%c%s probe failed: %s", type[0] & ~0x20, type + 1, reason);
+	return buf;
 }

@@ -119,11 +119,9 @@ typedef void (*kx_probe_report_fn)(void *arg, jv pod, const char *container, con
 int kx_probe_pod(jv pod, const char *root, const char *runtime, int64_t now, int force,
 		 kx_probe_report_fn fn, void *arg);
 
-/* The Event the kubelet records when a probe fails: reason "Unhealthy",
- * message "Liveness probe failed: REASON", for the pod (borrowed). node may
- * be NULL. Returns a v1 Event to POST to the pod's namespace. */
-jv kx_probe_event(jv pod, const char *container, const char *type, const char *reason,
-		  const char *node, time_t now);
+/* The message of the kubelet's Unhealthy event: "Liveness probe failed:
+ * REASON" for type "liveness". */
+const char *kx_probe_message(const char *type, const char *reason, char *buf, size_t n);
 
 /* "kx://abc" -> "abc"; "" when absent. */
 const char *kx_probe_container_id(const char *cid);

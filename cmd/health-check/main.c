@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "err.h"
+#include "event.h"
 #include "http.h"
 #include "input.h"
 #include "json.h"
@@ -114,7 +115,7 @@ static void report(void *arg, jv pod, const char *container, const char *type,
 		   int changed)
 {
 	struct node_ctx *ctx = arg;
-	char ns[256], name[256], path[600];
+	char ns[256], name[256];
 	jv line;
 
 	jstr(pod, "metadata.namespace", ns, sizeof ns, "default");
@@ -133,10 +134,13 @@ static void report(void *arg, jv pod, const char *container, const char *type,
 	fflush(stdout);
 	if (!r->ok) {
 		kx_err e = KX_ERR_INIT;
-		jv ev = kx_probe_event(pod, container, type, r->reason, ctx->node, time(NULL));
-		snprintf(path, sizeof path, "/api/v1/namespaces/%s/events", ns);
-		jv_free(kx_client_json(ctx->client, "POST", path, ev, NULL, &e));
-		if (e.status)
+		char msg[700];
+		struct timespec now;
+		kx_event_info ev = {"Warning", "Unhealthy",
+				    kx_probe_message(type, r->reason, msg, sizeof msg), "kubelet",
+				    ctx->node};
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (kx_event_record(ctx->client, pod, &ev, &now, &e) < 0)
 			kx_log_debug(1, "cannot record event: %s", e.msg);
 	}
 }

@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "err.h"
+#include "event.h"
 #include "http.h"
 #include "input.h"
 #include "json.h"
@@ -42,7 +43,7 @@
 
 /* ---- small jv helpers ------------------------------------------------------ */
 
-static int kind_at(jv v, const char *path)
+static int pod_kind_at(jv v, const char *path)
 {
 	jv x = kx_jv_get(jv_copy(v), path);
 	int k = jv_get_kind(x);
@@ -52,7 +53,7 @@ static int kind_at(jv v, const char *path)
 
 static int kind_is_string(jv v, const char *path)
 {
-	return kind_at(v, path) == JV_KIND_STRING;
+	return pod_kind_at(v, path) == JV_KIND_STRING;
 }
 
 /* The array at path, or an empty one. Borrows v. */
@@ -937,7 +938,7 @@ static jv volumes_up(const struct nr_config *c, jv pod, const char *dir, jv objs
 		} else if (jv_free(x), (jv_get_kind(x = kx_jv_get(jv_copy(v), "configMap")) == JV_KIND_OBJECT ||
 					(jv_free(x), jv_get_kind(x = kx_jv_get(jv_copy(v), "secret")) ==
 							     JV_KIND_OBJECT))) {
-			int secret = kind_at(v, "secret") == JV_KIND_OBJECT;
+			int secret = pod_kind_at(v, "secret") == JV_KIND_OBJECT;
 			char oname[256];
 			jv obj;
 			nr_str(x, secret ? "secretName" : "name", oname, sizeof oname, "");
@@ -1448,22 +1449,21 @@ static void event(struct podctx *p, const char *type, const char *reason, const 
 static void event(struct podctx *p, const char *type, const char *reason, const char *cname,
 		  const char *fmt, ...)
 {
-	char msg[1024], path[400];
+	char msg[1024];
 	va_list ap;
 	kx_err e = KX_ERR_INIT;
-	jv ev;
+	struct timespec now;
+	kx_event_info ev = {type, reason, msg, "kubelet", p->ps->c->node};
 
+	(void)cname;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	ev = kx_probe_event(p->pod, cname ? cname : "", "x", "", p->ps->c->node, time(NULL));
-	ev = jv_object_set(ev, jv_string("reason"), jv_string(reason));
-	ev = jv_object_set(ev, jv_string("message"), jv_string(msg));
-	ev = jv_object_set(ev, jv_string("type"), jv_string(type));
-	if (!cname)
-		ev = kx_jv_del(ev, "involvedObject.fieldPath");
-	snprintf(path, sizeof path, "/api/v1/namespaces/%s/events", p->ns);
-	jv_free(kx_client_json(p->ps->cl, "POST", path, ev, NULL, &e));
+	if (p->ps->c->dry_run)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (kx_event_record(p->ps->cl, p->pod, &ev, &now, &e) < 0)
+		kx_log_debug(1, "cannot record event: %s", e.msg);
 }
 
 /* Stop a running container: preStop, SIGTERM, and SIGKILL at kill_at. */
@@ -1695,6 +1695,7 @@ static int count_state(jv statuses, const char *state, int want_exit0)
 		jv_free(x);
 		jv_free(s);
 	}
+	jv_free(statuses);
 	return n;
 }
 
@@ -1710,7 +1711,7 @@ const char *nr_pod_phase(const char *policy, int initialized, int init_failed, j
 
 	jv_array_foreach(statuses, i, s)
 	{
-		if (kx_jv_int(s, "restartCount", 0) > 0 && kind_at(s, "state.waiting") == JV_KIND_OBJECT)
+		if (kx_jv_int(s, "restartCount", 0) > 0 && pod_kind_at(s, "state.waiting") == JV_KIND_OBJECT)
 			restarted_waiting++;
 		jv_free(s);
 	}

@@ -504,7 +504,7 @@ jv nr_caps(jv sc)
 
 /* ---- the OCI spec ------------------------------------------------------------ */
 
-static jv mount(const char *dst, const char *type, const char *src, const char *opts)
+static jv oci_mount(const char *dst, const char *type, const char *src, const char *opts)
 {
 	jv m = jv_object(), o = jv_array();
 	char buf[256], *save = NULL;
@@ -673,23 +673,23 @@ jv nr_oci_spec(jv pod, jv container, jv image_config, jv env, const struct nr_bu
 	spec = jv_object_set(spec, jv_string("hostname"), jv_string(b->hostname ? b->hostname : ""));
 
 	/* mounts */
-	mounts = jv_array_append(mounts, mount("/proc", "proc", "proc", "nosuid,noexec,nodev"));
-	mounts = jv_array_append(mounts, mount("/dev", "tmpfs", "tmpfs", "nosuid,strictatime,mode=755,size=65536k"));
-	mounts = jv_array_append(mounts, mount("/dev/pts", "devpts", "devpts",
+	mounts = jv_array_append(mounts, oci_mount("/proc", "proc", "proc", "nosuid,noexec,nodev"));
+	mounts = jv_array_append(mounts, oci_mount("/dev", "tmpfs", "tmpfs", "nosuid,strictatime,mode=755,size=65536k"));
+	mounts = jv_array_append(mounts, oci_mount("/dev/pts", "devpts", "devpts",
 					       "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620"));
-	mounts = jv_array_append(mounts, mount("/dev/shm", "tmpfs", "shm", "nosuid,noexec,nodev,mode=1777,size=65536k"));
-	mounts = jv_array_append(mounts, mount("/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev"));
-	mounts = jv_array_append(mounts, mount("/sys", "sysfs", "sysfs",
+	mounts = jv_array_append(mounts, oci_mount("/dev/shm", "tmpfs", "shm", "nosuid,noexec,nodev,mode=1777,size=65536k"));
+	mounts = jv_array_append(mounts, oci_mount("/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev"));
+	mounts = jv_array_append(mounts, oci_mount("/sys", "sysfs", "sysfs",
 					       kx_jv_bool(csc, "privileged", 0) ? "nosuid,noexec,nodev"
 										: "nosuid,noexec,nodev,ro"));
 	if (b->resolv)
-		mounts = jv_array_append(mounts, mount("/etc/resolv.conf", "bind", b->resolv, "rbind,ro"));
+		mounts = jv_array_append(mounts, oci_mount("/etc/resolv.conf", "bind", b->resolv, "rbind,ro"));
 	if (b->hosts)
-		mounts = jv_array_append(mounts, mount("/etc/hosts", "bind", b->hosts, "rbind,rw"));
+		mounts = jv_array_append(mounts, oci_mount("/etc/hosts", "bind", b->hosts, "rbind,rw"));
 	if (b->hostname_file)
-		mounts = jv_array_append(mounts, mount("/etc/hostname", "bind", b->hostname_file, "rbind,rw"));
+		mounts = jv_array_append(mounts, oci_mount("/etc/hostname", "bind", b->hostname_file, "rbind,rw"));
 	if (b->termination_log)
-		mounts = jv_array_append(mounts, mount("/dev/termination-log", "bind", b->termination_log, "rbind,rw"));
+		mounts = jv_array_append(mounts, oci_mount("/dev/termination-log", "bind", b->termination_log, "rbind,rw"));
 	vms = kx_jv_get(jv_copy(container), "volumeMounts");
 	if (jv_get_kind(vms) == JV_KIND_ARRAY) {
 		jv_array_foreach(vms, i, vm)
@@ -714,7 +714,7 @@ jv nr_oci_spec(jv pod, jv container, jv image_config, jv env, const struct nr_bu
 					snprintf(src, sizeof src, "%s/%s", jv_string_value(vsrc), sub);
 				else
 					snprintf(src, sizeof src, "%s", jv_string_value(vsrc));
-				mounts = jv_array_append(mounts, mount(path, "bind", src,
+				mounts = jv_array_append(mounts, oci_mount(path, "bind", src,
 								       kx_jv_bool(vm, "readOnly", 0) ? "rbind,ro" : "rbind,rw"));
 			}
 			jv_free(vsrc);
