@@ -957,9 +957,9 @@ int kx_layer_unpack(const char *path, const char *dir, enum kx_unpack_mode mode,
 	archive_read_support_format_tar(a);
 	archive_write_disk_set_options(w, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
 					      ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_XATTR |
-					      ARCHIVE_EXTRACT_UNLINK | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-					      ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-					      ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+					      ARCHIVE_EXTRACT_UNLINK | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+	/* names are made absolute below dir here, after our own checks for
+	 * "..", absolute names and symbolic links inside dir */
 	archive_write_disk_set_standard_lookup(w);
 	if (mkdirs(dir, 0755) < 0) {
 		rc = kx_err_set(e, KX_EFAIL, "cannot create \"%s\": %s", dir, strerror(errno));
@@ -992,7 +992,7 @@ int kx_layer_unpack(const char *path, const char *dir, enum kx_unpack_mode mode,
 		}
 		hl = archive_entry_hardlink(ent);
 		if (hl) {
-			if (clean_name(hl, link, sizeof link) < 0 || !link[0]) {
+			if (clean_name(hl, link, sizeof link) < 0 || !link[0] || through_symlink(dir, link)) {
 				rc = kx_err_set(e, KX_EFAIL, "entry \"%s\": hard link to \"%s\" escapes the root", rel, hl);
 				goto out;
 			}
