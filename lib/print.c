@@ -894,6 +894,12 @@ static const struct printer {
 
 static const struct printer default_printer = {"", "", "AGE", NULL, row_default};
 
+/* Events print no NAME column (-o wide adds it last). */
+static int no_name(const struct printer *pr)
+{
+	return pr->row == row_event;
+}
+
 static const struct printer *find_printer(const kx_kind *k)
 {
 	if (k)
@@ -923,7 +929,8 @@ jv kx_print_header(const kx_kind *k, int flags)
 
 	if (flags & KX_PRINT_NAMESPACE)
 		h = jv_array_append(h, jv_string("NAMESPACE"));
-	h = jv_array_append(h, jv_string("NAME"));
+	if (!no_name(pr))
+		h = jv_array_append(h, jv_string("NAME"));
 	h = split_cols(h, (flags & KX_PRINT_WIDE) && pr->wide ? pr->wide : pr->cols);
 	if (flags & KX_PRINT_LABELS)
 		h = jv_array_append(h, jv_string("LABELS"));
@@ -938,7 +945,9 @@ jv kx_print_row(const kx_kind *k, jv obj, int flags, time_t now)
 
 	if (flags & KX_PRINT_NAMESPACE)
 		row = jv_array_append(row, jv_string(S(obj, "metadata.namespace", b, sizeof b)));
-	if (flags & KX_PRINT_KIND)
+	if (no_name(pr))
+		(void)0;
+	else if (flags & KX_PRINT_KIND)
 		row = jv_array_append(row, jv_string(kx_obj_ident(obj, b, sizeof b)));
 	else
 		row = jv_array_append(row, jv_string(S(obj, "metadata.name", b, sizeof b)));

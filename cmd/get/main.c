@@ -375,11 +375,12 @@ static int relist(kx_client *c, struct watch *w, const char *name, kx_err *e)
 static int watch(kx_client *c, const kx_kind *k, const char *name, const char *rv,
 		 jv initial, kx_err *e)
 {
-	struct watch w = {k, "", jv_object(), 0, !g.watch_only, KX_ERR_INIT};
+	struct watch w = {k, "", jv_object(), 0, 0, KX_ERR_INIT};
 	int64_t backoff = 100;
 	int lost = 0;
 
 	snprintf(w.rv, sizeof w.rv, "%s", rv ? rv : "");
+	w.printed_header = !g.watch_only && jv_array_length(jv_copy(initial)) > 0;
 	jv_array_foreach(initial, i, o)
 	{
 		char orv[64];

@@ -108,6 +108,15 @@ static void test_patch(void)
 	jv_free(cur);
 }
 
+static void check_fails(const char *obj, const char *want)
+{
+	kx_err e = KX_ERR_INIT;
+	jv o = J(obj);
+
+	ok(!kx_apply_check(o, &e) && strstr(e.msg, want), "check refuses %s: %s", obj, e.msg);
+	jv_free(o);
+}
+
 static void test_modified(void)
 {
 	kx_err e = KX_ERR_INIT;
@@ -148,12 +157,12 @@ static void test_modified(void)
 	   "cluster-scoped objects get no namespace");
 	jv_free(x);
 
-	ok(!kx_apply_check(J("{\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"x\"}}"), &e) &&
-		   strstr(e.msg, "kind not set"), "missing kind: %s", e.msg);
-	ok(!kx_apply_check(J("{\"apiVersion\":\"v9\",\"kind\":\"Foo\",\"metadata\":{\"name\":\"x\"}}"), &e) &&
-		   strstr(e.msg, "no matches for kind \"Foo\" in version \"v9\""), "unknown kind: %s", e.msg);
-	ok(!kx_apply_check(J("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{}}"), &e) &&
-		   strstr(e.msg, "metadata.name not set"), "missing name: %s", e.msg);
+	check_fails("{\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"x\"}}", "kind not set");
+	check_fails("{\"kind\":\"Pod\",\"metadata\":{\"name\":\"x\"}}", "apiVersion not set");
+	check_fails("{\"apiVersion\":\"v9\",\"kind\":\"Foo\",\"metadata\":{\"name\":\"x\"}}",
+		    "no matches for kind \"Foo\" in version \"v9\"");
+	check_fails("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{}}", "metadata.name not set");
+	check_fails("[1]", "not an object");
 	jv_free(m);
 }
 
