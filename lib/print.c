@@ -970,19 +970,19 @@ static size_t runes(const char *s)
 	return n;
 }
 
-int kx_table_write(kx_buf *b, jv rows)
+int kx_table_write(kx_buf *b, jv rows, size_t *remember)
 {
-	size_t width[64] = {0};
+	size_t local[KX_TABLE_MAX_COLS] = {0}, *width = remember ? remember : local;
 	int ncol = 0, rc = 0;
 
 	jv_array_foreach(rows, i, row)
 	{
 		jv_array_foreach(row, j, c)
 		{
-			if (j < 64) {
+			if (j < KX_TABLE_MAX_COLS) {
 				size_t w = runes(jv_string_value(c)) + 3;
-				if (w < 10)
-					w = 10;
+				if (w < 6)
+					w = 6;
 				if (w > width[j])
 					width[j] = w;
 				if (j + 1 > ncol)
@@ -1000,7 +1000,7 @@ int kx_table_write(kx_buf *b, jv rows)
 			const char *s = jv_string_value(c);
 			if (rc == 0)
 				rc = kx_buf_adds(b, s);
-			if (j + 1 < n && j < 64)
+			if (j + 1 < n && j < KX_TABLE_MAX_COLS)
 				for (size_t w = runes(s); w < width[j] && rc == 0; w++)
 					rc = kx_buf_addc(b, ' ');
 			jv_free(c);

@@ -3,7 +3,7 @@
  *
  * Row and header functions return jv arrays of strings (pure, for tests);
  * kx_table_write lays rows out as kubectl's tabwriter does (columns three
- * spaces apart, at least ten wide, the last one unpadded). */
+ * spaces apart, at least six wide, the last one unpadded). */
 #ifndef KX_PRINT_H
 #define KX_PRINT_H
 
@@ -24,8 +24,13 @@ enum {
 jv kx_print_header(const kx_kind *k, int flags);
 /* One row for obj (borrowed), its age measured at now. */
 jv kx_print_row(const kx_kind *k, jv obj, int flags, time_t now);
-/* Lay out rows (consumed: an array of arrays of strings) into b. */
-int kx_table_write(kx_buf *b, jv rows);
+/* Lay out rows (consumed: an array of arrays of strings) into b, as Go's
+ * tabwriter with kubectl's settings: cells padded by three spaces to the
+ * widest in their column, at least six wide. With remember (an array of
+ * KX_TABLE_MAX_COLS zeroes at first), widths only grow from one call to the
+ * next, so that rows printed one at a time (a watch) stay aligned. */
+#define KX_TABLE_MAX_COLS 64
+int kx_table_write(kx_buf *b, jv rows, size_t *remember);
 
 /* "deployment.apps/web", "service/web": kind lower-cased, dot group, slash
  * name; from obj (borrowed) and its kind k (NULL: from obj's apiVersion). */

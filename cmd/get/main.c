@@ -68,6 +68,7 @@ static struct {
 	kx_fieldsel *fsel;
 	int64_t deadline_ms;     /* watch stops at this monotonic time; 0: never */
 	kx_buf out;              /* stdout, flushed after each piece */
+	size_t widths[KX_TABLE_MAX_COLS]; /* a watch's table keeps its widths */
 } g;
 
 static volatile sig_atomic_t stop;
@@ -167,7 +168,7 @@ static int table_flags(const kx_kind *k)
 	return f;
 }
 
-static void print_table(const kx_kind *k, jv items, int header, time_t now)
+static void print_table(const kx_kind *k, jv items, int header, time_t now, size_t *widths)
 {
 	jv rows = jv_array();
 	int f = table_flags(k);
@@ -180,7 +181,7 @@ static void print_table(const kx_kind *k, jv items, int header, time_t now)
 		jv_free(o);
 	}
 	jv_free(items);
-	kx_table_write(&g.out, rows);
+	kx_table_write(&g.out, rows, widths);
 }
 
 /* --- selecting ------------------------------------------------------------- */
@@ -238,7 +239,7 @@ static void watch_print(struct watch *w, jv o)
 	kx_jv_str(o, "metadata.resourceVersion", rv, sizeof rv, "");
 	w->known = jv_object_set(w->known, key_of(o), jv_string(rv));
 	if (g.fmt == F_TABLE || g.fmt == F_WIDE) {
-		print_table(w->k, jv_array_append(jv_array(), o), !w->printed_header, time(NULL));
+		print_table(w->k, jv_array_append(jv_array(), o), !w->printed_header, time(NULL), g.widths);
 		w->printed_header = 1;
 	} else if (g.fmt == F_NAME) {
 		print_names(jv_array_append(jv_array(), o));
@@ -713,7 +714,7 @@ int main(int argc, char **argv)
 		if (g.fmt == F_TABLE || g.fmt == F_WIDE) {
 			if (printed)
 				kx_buf_addc(&g.out, '\n');
-			print_table(k, items, 1, now);
+			print_table(k, items, 1, now, NULL);
 		} else if (g.fmt == F_NAME) {
 			print_names(items);
 		} else {
@@ -735,7 +736,7 @@ int main(int argc, char **argv)
 			}
 			if (g.fmt == F_TABLE || g.fmt == F_WIDE) {
 				if (jv_array_length(jv_copy(all)))
-					print_table(targets[0].k, jv_copy(all), 1, now);
+					print_table(targets[0].k, jv_copy(all), 1, now, g.widths);
 			} else if (g.fmt == F_NAME) {
 				print_names(jv_copy(all));
 			} else {

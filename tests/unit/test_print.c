@@ -183,16 +183,23 @@ static void test_table(void)
 	kx_buf b = KX_BUF_INIT;
 	jv rows = J("[[\"NAME\",\"READY\",\"STATUS\"],[\"web-7d4b9c-x2x\",\"1/1\",\"Running\"],[\"a\",\"0/1\",\"Pending\"]]");
 
-	kx_table_write(&b, rows);
+	kx_table_write(&b, rows, NULL);
 	is_str(kx_buf_str(&b),
-	       "NAME             READY     STATUS\n"
-	       "web-7d4b9c-x2x   1/1       Running\n"
-	       "a                0/1       Pending\n",
-	       "columns three apart, at least ten wide, the last unpadded");
+	       "NAME             READY   STATUS\n"
+	       "web-7d4b9c-x2x   1/1     Running\n"
+	       "a                0/1     Pending\n",
+	       "columns three apart, the last unpadded");
 	kx_buf_free(&b);
-	rows = J("[[\"NAME\",\"X\"],[\"héllo\",\"y\"]]");
-	kx_table_write(&b, rows);
-	is_str(kx_buf_str(&b), "NAME      X\nhéllo     y\n", "width counts characters, not bytes");
+	rows = J("[[\"NAME\",\"X\",\"Y\"],[\"héllo\",\"y\",\"z\"]]");
+	kx_table_write(&b, rows, NULL);
+	is_str(kx_buf_str(&b), "NAME    X     Y\nhéllo   y     z\n",
+	       "at least six wide; width counts characters, not bytes");
+	kx_buf_free(&b);
+	size_t widths[KX_TABLE_MAX_COLS] = {0};
+	kx_table_write(&b, J("[[\"NAME\",\"STATUS\",\"AGE\"],[\"a-long-name\",\"Pending\",\"0s\"]]"), widths);
+	kx_table_write(&b, J("[[\"b\",\"Running\",\"1s\"]]"), widths);
+	is_str(kx_buf_str(&b), "NAME          STATUS    AGE\na-long-name   Pending   0s\nb             Running   1s\n",
+	       "remembered widths keep watched rows aligned");
 	kx_buf_free(&b);
 }
 
