@@ -345,7 +345,7 @@ int main(int argc, char **argv)
 				if (keep) {
 					vs[nv].k = kinds[j];
 					vs[nv].name = strdup(kx_jv_str(o, "metadata.name", name, sizeof name, ""));
-					vs[nv].ns = strdup(kx_jv_str(o, "metadata.namespace", ons, sizeof ons, ""));
+					vs[nv].ns = strdup(kx_jv_str(o, "metadata.namespace", ons, sizeof ons, all_ns ? "" : ns));
 					vs[nv++].uid = strdup(kx_jv_str(o, "metadata.uid", uid, sizeof uid, ""));
 				}
 				jv_free(o);
