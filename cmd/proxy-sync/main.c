@@ -346,11 +346,11 @@ static void key_of(jv obj, const char *name_override, char *out, size_t n)
 {
 	char ns[64], name[256];
 
-	kx_jv_str(obj, "metadata.namespace", ns, sizeof ns, "default");
+	px_str(obj, "metadata.namespace", ns, sizeof ns, "default");
 	if (name_override)
 		snprintf(name, sizeof name, "%s", name_override);
 	else
-		kx_jv_str(obj, "metadata.name", name, sizeof name, "");
+		px_str(obj, "metadata.name", name, sizeof name, "");
 	snprintf(out, n, "%s/%s", ns, name);
 }
 
@@ -385,8 +385,8 @@ static void ws_event(wstate *w, jv ev)
 	jv obj = kx_jv_get(jv_copy(ev), "object");
 	int del;
 
-	kx_jv_str(ev, "type", type, sizeof type, "");
-	kx_jv_str(obj, "kind", kind, sizeof kind, "");
+	px_str(ev, "type", type, sizeof type, "");
+	px_str(obj, "kind", kind, sizeof kind, "");
 	del = !strcmp(type, "DELETED");
 	if (strcmp(type, "ADDED") && strcmp(type, "MODIFIED") && !del)
 		goto out;
@@ -402,7 +402,7 @@ static void ws_event(wstate *w, jv ev)
 		jv svc = jv_get_kind(lbl) == JV_KIND_OBJECT
 				 ? jv_object_get(lbl, jv_string("kubernetes.io/service-name"))
 				 : (jv_free(lbl), jv_invalid());
-		kx_jv_str(obj, "metadata.name", name, sizeof name, "");
+		px_str(obj, "metadata.name", name, sizeof name, "");
 		key_of(obj, NULL, skey, sizeof skey);
 		jv old = jv_object_get(jv_copy(w->slice_owner), jv_string(skey));
 		if (jv_get_kind(old) == JV_KIND_STRING)
@@ -570,18 +570,18 @@ static int on_line(void *arg, const char *line, size_t len)
 		jv_free(ev);
 		return 0;
 	}
-	kx_jv_str(ev, "type", type, sizeof type, "");
+	px_str(ev, "type", type, sizeof type, "");
 	if (!strcmp(type, "ERROR")) {
 		jv_free(ev);
 		return 1; /* too old: list again */
 	}
 	jv obj = kx_jv_get(jv_copy(ev), "object");
 	char rv[64];
-	if (kx_jv_str(obj, "metadata.resourceVersion", rv, sizeof rv, NULL)) {
+	if (px_str(obj, "metadata.resourceVersion", rv, sizeof rv, NULL)) {
 		free(t->rv);
 		t->rv = strdup(rv);
 	}
-	if (!kx_jv_str(obj, "kind", kind, sizeof kind, NULL) || !*kind)
+	if (!px_str(obj, "kind", kind, sizeof kind, NULL) || !*kind)
 		ev = jv_object_set(ev, jv_string("object"),
 				   jv_object_set(obj, jv_string("kind"),
 						 jv_string(sources[t->src].kind)));

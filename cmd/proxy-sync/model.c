@@ -46,6 +46,16 @@ static int canon_ip(const char *s, char *out, size_t n)
 	return 0;
 }
 
+/* kx_jv_str, but buf always holds the answer (def when absent). */
+const char *px_str(jv v, const char *path, char *buf, size_t n, const char *def)
+{
+	const char *r = kx_jv_str(v, path, buf, n, def);
+
+	if (r != buf && n)
+		snprintf(buf, n, "%s", r ? r : "");
+	return r;
+}
+
 static int parse_proto(const char *s)
 {
 	if (!s || !strcmp(s, "TCP"))
@@ -107,14 +117,14 @@ static void read_slice(px_model *m, epsrc *src, jv obj, const px_opts *o)
 	jv ports = kx_jv_get(jv_copy(obj), "ports");
 	int fam;
 
-	kx_jv_str(obj, "addressType", atype, sizeof atype, "IPv4");
+	px_str(obj, "addressType", atype, sizeof atype, "IPv4");
 	fam = !strcmp(atype, "IPv4") ? 4 : !strcmp(atype, "IPv6") ? 6 : 0;
 	if (!fam || jv_get_kind(eps) != JV_KIND_ARRAY || jv_get_kind(ports) != JV_KIND_ARRAY)
 		goto out;
 	jv_array_foreach(eps, i, ep) {
 		cand c = {0};
 		char addr[64];
-		const char *a = kx_jv_str(ep, "addresses.0", addr, sizeof addr, NULL);
+		const char *a = px_str(ep, "addresses.0", addr, sizeof addr, NULL);
 
 		if (!a || canon_ip(a, c.addr, sizeof c.addr) != fam) {
 			warn(m, "endpointslice \"%s/%s\": endpoint %d: bad address \"%s\"", src->ns,
@@ -127,11 +137,11 @@ static void read_slice(px_model *m, epsrc *src, jv obj, const px_opts *o)
 		c.serving = kx_jv_bool(ep, "conditions.serving", c.ready);
 		c.terminating = kx_jv_bool(ep, "conditions.terminating", 0);
 		c.local = o->node && *o->node &&
-			  !strcmp(kx_jv_str(ep, "nodeName", buf, sizeof buf, ""), o->node);
+			  !strcmp(px_str(ep, "nodeName", buf, sizeof buf, ""), o->node);
 		jv_array_foreach(ports, j, p) {
 			c.port = (int)kx_jv_int(p, "port", 0);
-			c.proto = parse_proto(kx_jv_str(p, "protocol", buf, sizeof buf, NULL));
-			kx_jv_str(p, "name", c.pname, sizeof c.pname, "");
+			c.proto = parse_proto(px_str(p, "protocol", buf, sizeof buf, NULL));
+			px_str(p, "name", c.pname, sizeof c.pname, "");
 			if (c.port > 0 && c.port < 65536 && c.proto)
 				cand_add(&src->c, &c);
 			jv_free(p);
@@ -153,15 +163,15 @@ static void read_addrs(epsrc *src, jv addrs, jv ports, int ready, const px_opts 
 			cand c = {0};
 			char ip[64];
 			(void)i;
-			c.family = canon_ip(kx_jv_str(a, "ip", ip, sizeof ip, ""), c.addr, sizeof c.addr);
+			c.family = canon_ip(px_str(a, "ip", ip, sizeof ip, ""), c.addr, sizeof c.addr);
 			c.ready = c.serving = ready;
 			c.local = o->node && *o->node &&
-				  !strcmp(kx_jv_str(a, "nodeName", buf, sizeof buf, ""), o->node);
+				  !strcmp(px_str(a, "nodeName", buf, sizeof buf, ""), o->node);
 			jv_array_foreach(ports, j, p) {
 				(void)j;
 				c.port = (int)kx_jv_int(p, "port", 0);
-				c.proto = parse_proto(kx_jv_str(p, "protocol", buf, sizeof buf, NULL));
-				kx_jv_str(p, "name", c.pname, sizeof c.pname, "");
+				c.proto = parse_proto(px_str(p, "protocol", buf, sizeof buf, NULL));
+				px_str(p, "name", c.pname, sizeof c.pname, "");
 				if (c.family && c.port > 0 && c.port < 65536 && c.proto)
 					cand_add(&src->c, &c);
 				jv_free(p);
@@ -266,10 +276,10 @@ static int read_service(px_model *m, jv obj, epsrc *srcs, size_t nsrcs, struct k
 	char cips[2][48] = {"", ""};
 	int nodeports;
 
-	kx_jv_str(obj, "metadata.namespace", ns, sizeof ns, "default");
-	if (!kx_jv_str(obj, "metadata.name", name, sizeof name, NULL))
+	px_str(obj, "metadata.namespace", ns, sizeof ns, "default");
+	if (!px_str(obj, "metadata.name", name, sizeof name, NULL))
 		return kx_err_set(e, 1, "a service in namespace \"%s\" has no metadata.name", ns);
-	kx_jv_str(obj, "spec.type", type, sizeof type, "ClusterIP");
+	px_str(obj, "spec.type", type, sizeof type, "ClusterIP");
 	if (!strcmp(type, "ExternalName"))
 		return 0;
 	nodeports = !strcmp(type, "NodePort") || !strcmp(type, "LoadBalancer");
@@ -319,7 +329,7 @@ static int read_service(px_model *m, jv obj, epsrc *srcs, size_t nsrcs, struct k
 		snprintf(s.name, sizeof s.name, "%s", name);
 		s.family = fams[fi];
 		memcpy(s.cluster_ip, cips[fi], sizeof s.cluster_ip);
-		if (!strcmp(kx_jv_str(obj, "spec.sessionAffinity", buf, sizeof buf, ""), "ClientIP")) {
+		if (!strcmp(px_str(obj, "spec.sessionAffinity", buf, sizeof buf, ""), "ClientIP")) {
 			s.affinity = (int)kx_jv_int(obj, "spec.sessionAffinityConfig.clientIP.timeoutSeconds",
 						    10800);
 			if (s.affinity <= 0 || s.affinity > 86400)
@@ -357,9 +367,9 @@ static int read_service(px_model *m, jv obj, epsrc *srcs, size_t nsrcs, struct k
 		if (*sched && strcmp(sched, s.ipvs_sched))
 			warn(m, "service \"%s/%s\": unknown kx.io/ipvs-scheduler \"%s\", using rr", ns,
 			     name, sched);
-		s.itp_local = !strcmp(kx_jv_str(obj, "spec.internalTrafficPolicy", buf, sizeof buf, ""),
+		s.itp_local = !strcmp(px_str(obj, "spec.internalTrafficPolicy", buf, sizeof buf, ""),
 				      "Local");
-		s.etp_local = !strcmp(kx_jv_str(obj, "spec.externalTrafficPolicy", buf, sizeof buf, ""),
+		s.etp_local = !strcmp(px_str(obj, "spec.externalTrafficPolicy", buf, sizeof buf, ""),
 				      "Local");
 
 		ext = kx_jv_get(jv_copy(obj), "spec.externalIPs");
@@ -379,7 +389,7 @@ static int read_service(px_model *m, jv obj, epsrc *srcs, size_t nsrcs, struct k
 			jv_array_foreach(ext, i, ing) {
 				char c[48], ip[64];
 				(void)i;
-				if (kx_jv_str(ing, "ip", ip, sizeof ip, NULL) &&
+				if (px_str(ing, "ip", ip, sizeof ip, NULL) &&
 				    canon_ip(ip, c, sizeof c) == s.family)
 					add_ext(&s, c);
 				jv_free(ing);
@@ -392,8 +402,8 @@ static int read_service(px_model *m, jv obj, epsrc *srcs, size_t nsrcs, struct k
 			jv_array_foreach(ports, i, p) {
 				px_port pp;
 				memset(&pp, 0, sizeof pp);
-				kx_jv_str(p, "name", pp.name, sizeof pp.name, "");
-				pp.proto = parse_proto(kx_jv_str(p, "protocol", buf, sizeof buf, NULL));
+				px_str(p, "name", pp.name, sizeof pp.name, "");
+				pp.proto = parse_proto(px_str(p, "protocol", buf, sizeof buf, NULL));
 				pp.port = (int)kx_jv_int(p, "port", 0);
 				pp.nodeport = nodeports ? (int)kx_jv_int(p, "nodePort", 0) : 0;
 				jv_free(p);
@@ -441,8 +451,8 @@ int px_model_build(px_model *m, jv objs, const px_opts *o, kx_err *e)
 	for (int pass = 0; pass < 2; pass++) {
 		jv_array_foreach(objs, i, obj) {
 			(void)i;
-			kx_jv_str(obj, "kind", kind, sizeof kind, "");
-			kx_jv_str(obj, "metadata.namespace", ns, sizeof ns, "default");
+			px_str(obj, "kind", kind, sizeof kind, "");
+			px_str(obj, "metadata.namespace", ns, sizeof ns, "default");
 			if (pass == 0 && !strcmp(kind, "EndpointSlice")) {
 				char *svc = NULL;
 				jv l = kx_jv_get(jv_copy(obj), "metadata.labels");
@@ -462,7 +472,7 @@ int px_model_build(px_model *m, jv objs, const px_opts *o, kx_err *e)
 					free(svc);
 				}
 			} else if (pass == 1 && !strcmp(kind, "Endpoints") &&
-				   kx_jv_str(obj, "metadata.name", name, sizeof name, NULL)) {
+				   px_str(obj, "metadata.name", name, sizeof name, NULL)) {
 				epsrc *s = src_get(&srcs, &nsrcs, ns, name);
 				if (!s->from_slice)
 					read_endpoints(s, obj, o);
@@ -472,7 +482,7 @@ int px_model_build(px_model *m, jv objs, const px_opts *o, kx_err *e)
 	}
 	jv_array_foreach(objs, i, obj) {
 		(void)i;
-		kx_jv_str(obj, "kind", kind, sizeof kind, "");
+		px_str(obj, "kind", kind, sizeof kind, "");
 		if (!strcmp(kind, "Service") && read_service(m, obj, srcs, nsrcs, e) < 0)
 			rc = -1;
 		jv_free(obj);

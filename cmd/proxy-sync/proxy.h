@@ -74,6 +74,9 @@ typedef struct px_opts {
 /* Build the model from an array of objects (consumed): Services,
  * EndpointSlices and Endpoints, in any order; other kinds are ignored.
  * Returns 0, or -1 with e filled when an object is malformed. */
+/* kx_jv_str (v borrowed), but buf always holds the answer: def when absent. */
+const char *px_str(jv v, const char *path, char *buf, size_t n, const char *def);
+
 int px_model_build(px_model *m, jv objs, const px_opts *o, struct kx_err *e);
 void px_model_free(px_model *m);
 
