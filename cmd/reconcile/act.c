@@ -273,7 +273,16 @@ int rc_act(struct rc_actor *a, jv action, const char *component, jv *world)
 		rc_str(res, "metadata.uid", ruid, sizeof ruid);
 		if (*ruid && *rc_str(res, "metadata.resourceVersion", rvs, sizeof rvs))
 			a->rv = jv_object_set(a->rv, jv_string(ruid), jv_string(rvs));
-		*world = world_put(a, *world, k->resource, ruid, jv_copy(res));
+		/* the last finalizer of an object being deleted: the store let it go */
+		jv fins = kx_jv_get(jv_copy(res), "metadata.finalizers");
+		jv sfins = kx_jv_get(jv_copy(res), "spec.finalizers");
+		int gone = rc_deleting(res) &&
+			   (jv_get_kind(fins) != JV_KIND_ARRAY || jv_array_length(jv_copy(fins)) == 0) &&
+			   (strcmp(kind, "Namespace") || jv_get_kind(sfins) != JV_KIND_ARRAY ||
+			    jv_array_length(jv_copy(sfins)) == 0);
+		jv_free(fins);
+		jv_free(sfins);
+		*world = world_put(a, *world, k->resource, ruid, gone ? jv_null() : jv_copy(res));
 	}
 	record_event(a, action, res, component);
 out:

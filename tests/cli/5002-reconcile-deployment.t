@@ -104,7 +104,14 @@ kx-reconcile
 is "$(curl -s "$KX_SERVER$APPS/replicasets" | jq -r '.items | length')" 2 "a rollback makes no new ReplicaSet"
 is "$(curl -s "$KX_SERVER$APPS/replicasets" | jq -r '.items[] | select(.spec.template.spec.containers[0].image=="web:1") | .metadata.annotations["deployment.kubernetes.io/revision"]')" \
 	3 "the old ReplicaSet gets revision 3"
-for i in $(seq 1 25); do mark_ready; kx-reconcile; done
+for i in $(seq 1 25); do
+	mark_ready
+	kx-reconcile
+	st=$(curl -s "$KX_SERVER$APPS/deployments/web" | jq -r '"\(.status.updatedReplicas) \(.status.availableReplicas) \(.status.replicas)"')
+	[ "$st" = "4 4 4" ] && break
+done
+is "$st" "4 4 4" "the rollback completes"
+kx-reconcile
 before=$(snapshot)
 kx-reconcile
 is "$(snapshot)" "$before" "settled again: a pass changes nothing"

@@ -37,7 +37,7 @@ status a 10.1.0.1 True
 kx-reconcile -c endpoints,endpointslice
 is "$(ep '[.subsets[0].addresses[].ip]')" '["10.1.0.1"]' "a ready pod moves to addresses"
 is "$(ep '[.subsets[0].notReadyAddresses[].ip]')" '["10.1.0.2"]' "the other stays not ready"
-is "$(ep '.subsets[0].addresses[0].targetRef.name')" a "with its targetRef"
+is "$(ep '.subsets[0].addresses[0].targetRef.name')" '"a"' "with its targetRef"
 slices=$(curl -s "$KX_SERVER/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dweb")
 is "$(printf '%s' "$slices" | jq -c '[.items[0].endpoints[] | [.addresses[0], .conditions.ready]]')" \
 	'[["10.1.0.1",true],["10.1.0.2",false]]' "the EndpointSlice says the same"
