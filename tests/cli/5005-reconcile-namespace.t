@@ -4,6 +4,7 @@
 # finalizer removed, and is gone; live namespaces get a default
 # ServiceAccount.
 . "$(dirname "$0")/lib.sh"
+command -v kx-store >/dev/null || skip_all "kx-store is not built"
 
 store_start || { done_testing; exit 1; }
 N=doomed$$
