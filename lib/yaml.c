@@ -243,10 +243,14 @@ static void go_format_float_key(double d, char *out, size_t n)
 
 /* ---- resolving plain scalars (go-yaml v2's resolve) ---------------------- */
 
-static const char *const bool_true[] = {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE",
+/* go-yaml v2 also reads the one-letter y Y n N as booleans; kx's contract
+ * (lib/yaml.h) and the team's manifests keep them strings, so they are only
+ * quoted on output, where a YAML 1.1 reader would take them for booleans. */
+static const char *const bool_true[] = {"yes", "Yes", "YES", "true", "True", "TRUE",
 					"on", "On", "ON", NULL};
-static const char *const bool_false[] = {"n", "N", "no", "No", "NO", "false", "False", "FALSE",
+static const char *const bool_false[] = {"no", "No", "NO", "false", "False", "FALSE",
 					 "off", "Off", "OFF", NULL};
+static const char *const one_letter_bools[] = {"y", "Y", "n", "N", NULL};
 static const char *const null_words[] = {"", "~", "null", "Null", "NULL", NULL};
 
 static int in_list(const char *s, const char *const *l)
@@ -926,7 +930,8 @@ static int needs_quotes(const char *s, size_t len)
 		return 1;
 	resolve_plain(s, &n);
 	jv_free(n.v);
-	return n.k != R_STR || is_base60_float(s) || looks_like_timestamp(s);
+	return n.k != R_STR || in_list(s, one_letter_bools) || is_base60_float(s) ||
+	       looks_like_timestamp(s);
 }
 
 struct emitter {

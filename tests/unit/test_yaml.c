@@ -66,10 +66,10 @@ static void test_scalars(void)
 	scalar("yes", "true");
 	scalar("Yes", "true");
 	scalar("YES", "true");
-	scalar("y", "true");
-	scalar("Y", "true");
+	scalar("y", "\"y\"");
+	scalar("Y", "\"Y\"");
 	scalar("no", "false");
-	scalar("n", "false");
+	scalar("n", "\"n\"");
 	scalar("on", "true");
 	scalar("On", "true");
 	scalar("off", "false");
@@ -153,6 +153,7 @@ static void test_documents(void)
 	     "keys become strings");
 	docs("1e6: a\n0.1: b\n.inf: c\n", "[{\"1e+06\":\"a\",\"0.1\":\"b\",\".inf\":\"c\"}]",
 	     "float keys as Go writes them");
+	docs("y: 1\nn: [y, N]\n", "[{\"y\":1,\"n\":[\"y\",\"N\"]}]", "one-letter y and n stay strings");
 	docs("a: 1\na: 2\n", "[{\"a\":2}]", "a repeated key: the last wins");
 	docs("{\"a\": 1,\t\"b\": [true, null]}\n{\"c\": 2}",
 	     "[{\"a\":1,\"b\":[true,null]},{\"c\":2}]", "a JSON stream with tabs");
@@ -295,7 +296,7 @@ static void test_dump(void)
 		"a: \"true\"\nb: \"123\"\nc: \"\"\nd: \"yes\"\ne: \"null\"\nf: \"1.5\"\ng: \"0x1F\"\n"
 		"h: \"~\"\ni: \"1:20\"\nj: \"2023-01-02T03:04:05Z\"\nk: \"2023-01-02\"\nl: \"<<\"\n"
 		"m: \"y\"\no: \"1e3\"\n\"n\": x\n",
-		"strings that read back as something else are double-quoted (n is a YAML 1.1 boolean)");
+		"strings that read back as something else are double-quoted (y and n for YAML 1.1 readers)");
 	dump_is("{\"a\":\"a: b\",\"b\":\"- x\",\"c\":\"#x\",\"d\":\" lead\",\"e\":\"trail \",\"f\":\"*x\","
 		"\"g\":\"&x\",\"h\":\"x #y\",\"i\":\"[x]\",\"j\":\"{x}\",\"k\":\"@x\",\"l\":\"%x\",\"m\":\"!x\","
 		"\"n\":\"it's\",\"o\":\"|x\",\"p\":\">x\",\"q\":\"'x'\",\"r\":\"\\\"x\\\"\"}",
