@@ -268,6 +268,12 @@ static void resolve_plain(const char *s, struct node *n)
 
 	n->nodes = 1;
 	n->keytxt[0] = 0;
+	/* go-yaml's hint: only these first characters can start a non-string */
+	if (h && !strchr("yYnNtTfFoO~.+-0123456789<", h)) {
+		n->k = R_STR;
+		n->v = jv_string(s);
+		return;
+	}
 	if (in_list(s, null_words)) {
 		n->k = R_NULL;
 		n->v = jv_null();
