@@ -663,8 +663,16 @@ static enum MHD_Result run_op(struct MHD_Connection *c, struct req *r, struct op
 {
 	wreq w = {.fn = op_run, .arg = o};
 	enum MHD_Result ret;
+	const char *dry = arg(c, "dryRun");
 
 	o->answer = jv_invalid();
+	if (dry && strcmp(dry, "All")) {
+		char msg[300];
+		snprintf(msg, sizeof msg, "dryRun: Unsupported value: \"%.200s\": supported values: \"All\"", dry);
+		jv_free(o->body);
+		return fail(c, r, 400, "BadRequest", msg);
+	}
+	w.dry_run = dry != NULL;
 	if (db_write(&w) < 0) {
 		ret = send_err(c, r, &w.err, o->k, o->name);
 	} else if (jv_is_valid(o->answer)) {
