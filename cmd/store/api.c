@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "api.h"
+#include "table.h"
 #include "clock.h"
 #include "err.h"
 #include "json.h"
@@ -395,6 +396,24 @@ static int selectors(struct MHD_Connection *c, const kx_kind *k, kx_selector **l
 	return 0;
 }
 
+/* Send a JSON answer, or its meta.k8s.io Table when the client asked. */
+static enum MHD_Result send_answer(struct MHD_Connection *c, struct req *r, const kx_kind *k,
+				   kx_buf *out)
+{
+	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
+	size_t len = out->len;
+
+	if (table_wanted(accept)) {
+		kx_err ke = KX_ERR_INIT;
+		jv v = kx_json_parse(out->p, out->len, &ke);
+		kx_buf_free(out);
+		if (!jv_is_valid(v))
+			return fail(c, r, 500, "InternalError", "a stored object is not JSON");
+		return send_json(c, r, 200, table_of(k, v, arg(c, "includeObject"), time(NULL)));
+	}
+	return send_text(c, r, 200, kx_buf_steal(out), len, "application/json");
+}
+
 static enum MHD_Result do_get(struct MHD_Connection *c, struct req *r, struct target *t)
 {
 	kx_buf key = KX_BUF_INIT, out = KX_BUF_INIT;
@@ -420,10 +439,7 @@ static enum MHD_Result do_get(struct MHD_Connection *c, struct req *r, struct ta
 	}
 	obj_full(&out, t->k, s, strlen(s));
 	free(s);
-	{
-		size_t len = out.len;
-		return send_text(c, r, 200, kx_buf_steal(&out), len, "application/json");
-	}
+	return send_answer(c, r, t->k, &out);
 }
 
 /* The continue token: base64url of {"rv":N,"start":"key"}, as Kubernetes
@@ -579,10 +595,7 @@ static enum MHD_Result do_list(struct MHD_Connection *c, struct req *r, struct t
 	kx_selector_free(ls);
 	kx_fieldsel_free(fs);
 	kx_buf_free(&key);
-	{
-		size_t len = out.len;
-		return send_text(c, r, 200, kx_buf_steal(&out), len, "application/json");
-	}
+	return send_answer(c, r, t->k, &out);
 err:
 	db_reader_put(rc);
 	kx_selector_free(ls);
