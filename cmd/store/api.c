@@ -663,7 +663,9 @@ static enum MHD_Result run_op(struct MHD_Connection *c, struct req *r, struct op
 {
 	wreq w = {.fn = op_run, .arg = o};
 	enum MHD_Result ret;
+	const char *dry = arg(c, "dryRun");
 
+	w.dry = dry && !strcmp(dry, "All");
 	o->answer = jv_invalid();
 	if (db_write(&w) < 0) {
 		ret = send_err(c, r, &w.err, o->k, o->name);
@@ -808,16 +810,19 @@ static enum MHD_Result do_patch(struct MHD_Connection *c, struct req *r, struct 
 		ptype = PATCH_MERGE;
 	else if (ct && !strncmp(ct, "application/json-patch+json", 27))
 		ptype = PATCH_JSON;
+	else if (ct && !strncmp(ct, "application/strategic-merge-patch+json", 38))
+		ptype = PATCH_STRATEGIC;
 	if (!ptype) {
 		st_fail(&e, 415, "UnsupportedMediaType",
 			"the body of the request was in an unknown format (%s) - accepted media types include: "
-			"application/json-patch+json, application/merge-patch+json",
+			"application/json-patch+json, application/merge-patch+json, "
+			"application/strategic-merge-patch+json",
 			ct ? ct : "no Content-Type");
 		return send_err(c, r, &e, t->k, t->name);
 	}
 	if (body_object(r, &obj, &e) < 0)
 		return send_err(c, r, &e, t->k, t->name);
-	if (ptype == PATCH_MERGE && jv_get_kind(obj) != JV_KIND_OBJECT) {
+	if (ptype != PATCH_JSON && jv_get_kind(obj) != JV_KIND_OBJECT) {
 		jv_free(obj);
 		return fail(c, r, 400, "BadRequest", "a merge patch must be a JSON object");
 	}

@@ -16,6 +16,7 @@
 #include "ops.h"
 #include "patch.h"
 #include "selector.h"
+#include "smp.h"
 
 /* ---- keys ------------------------------------------------------------------ */
 
@@ -480,6 +481,8 @@ static int do_update(wreq *w, txn *t, struct op *o)
 		kx_err ke = KX_ERR_INIT;
 		if (o->ptype == PATCH_JSON)
 			upd = kx_patch_json(jv_copy(old), jv_copy(o->body), &ke);
+		else if (o->ptype == PATCH_STRATEGIC)
+			upd = kx_smp_apply(jv_copy(old), jv_copy(o->body), o->k->kind, &ke);
 		else
 			upd = kx_patch_merge(jv_copy(old), jv_copy(o->body));
 		if (!jv_is_valid(upd)) {
@@ -761,8 +764,9 @@ static int do_scale(wreq *w, txn *t, struct op *o)
 	if (o->verb == OP_SCALE_PATCH) {
 		kx_err ke = KX_ERR_INIT;
 		jv cur = to_scale(o->k, obj);
-		scale = o->ptype == PATCH_JSON ? kx_patch_json(cur, jv_copy(o->body), &ke)
-					       : kx_patch_merge(cur, jv_copy(o->body));
+		scale = o->ptype == PATCH_JSON	    ? kx_patch_json(cur, jv_copy(o->body), &ke)
+			: o->ptype == PATCH_STRATEGIC ? kx_smp_apply(cur, jv_copy(o->body), "Scale", &ke)
+						      : kx_patch_merge(cur, jv_copy(o->body));
 		if (!jv_is_valid(scale)) {
 			st_fail(&w->err, 422, "Invalid", "%s", ke.msg);
 			jv_free(obj);
