@@ -682,6 +682,7 @@ static enum MHD_Result run_op(struct MHD_Connection *c, struct req *r, struct op
 	jv_free(o->answer);
 	jv_free(o->body);
 	free(o->text);
+	op_clear(o);
 	return ret;
 }
 
@@ -742,6 +743,7 @@ static enum MHD_Result do_create(struct MHD_Connection *c, struct req *r, struct
 	op_init(&o, t, OP_CREATE);
 	jstr(obj, "metadata.name", o.name, sizeof o.name, "");
 	o.body = obj;
+	op_prepare_create(&o);
 	return run_op(c, r, &o);
 }
 

@@ -25,6 +25,7 @@
 struct txn {
 	sqlite3 *db;
 	sqlite3_stmt *get, *put, *del, *hist, *setmeta, *claim, *release, *count;
+	sqlite3_stmt *sp, *sp_undo, *sp_release;
 	int64_t rev;
 	event **evs;
 	int nev, capev;
@@ -226,12 +227,12 @@ static char *render(const kx_kind *k, jv obj, int64_t rev, size_t *fulllen, size
 	return kx_buf_steal(&b);
 }
 
-static int64_t write_change(txn *t, const char *key, const kx_kind *k, jv obj, int type,
-			    st_err *e)
+/* Write one change whose full text (kind and apiVersion first) is full
+ * (taken), its stored form starting at full + skip. */
+static int64_t write_text(txn *t, const char *key, const kx_kind *k, char *full, size_t len,
+			  size_t skip, int type, st_err *e)
 {
 	int64_t rev = t->rev + 1;
-	size_t len, skip;
-	char *full = render(k, obj, rev, &len, &skip);
 	char stored0 = full[skip];
 	char *prev = NULL;
 	char ns[256], name[256];
@@ -272,6 +273,31 @@ static int64_t write_change(txn *t, const char *key, const kx_kind *k, jv obj, i
 	key_parse(key, ns, sizeof ns, name, sizeof name);
 	add_event(t, event_new(rev, k, type, ns, name, full, len, prev));
 	return rev;
+}
+
+static int64_t write_change(txn *t, const char *key, const kx_kind *k, jv obj, int type,
+			    st_err *e)
+{
+	size_t len, skip;
+	char *full = render(k, obj, t->rev + 1, &len, &skip);
+
+	return write_text(t, key, k, full, len, skip, type, e);
+}
+
+int64_t txn_create_text(txn *t, const char *key, const kx_kind *k, const char *head,
+			const char *tail, st_err *e)
+{
+	kx_buf b = KX_BUF_INIT;
+	char av[128];
+	size_t skip;
+
+	kx_buf_adds(&b, head);
+	kx_buf_addf(&b, "%lld", (long long)t->rev + 1);
+	kx_buf_adds(&b, tail);
+	skip = strlen("{\"kind\":\"\",\"apiVersion\":\"\",") + strlen(k->kind) +
+	       strlen(kx_kind_api_version(k, av, sizeof av)) - 1;
+	size_t len = b.len;
+	return write_text(t, key, k, kx_buf_steal(&b), len, skip, EV_ADDED, e);
 }
 
 int64_t txn_put(txn *t, const char *key, const kx_kind *k, jv obj, st_err *e)
@@ -339,6 +365,12 @@ static void free_reads(txn *t)
 	t->nreads = 0;
 }
 
+static void step_reset(sqlite3_stmt *s)
+{
+	sqlite3_step(s);
+	sqlite3_reset(s);
+}
+
 static void run_batch(wreq *batch)
 {
 	txn *t = &W;
@@ -356,17 +388,17 @@ static void run_batch(wreq *batch)
 	for (wreq *w = batch; w; w = w->next) {
 		int64_t mark = t->rev;
 		int nev = t->nev;
-		exec(t->db, "SAVEPOINT w");
+		step_reset(t->sp);
 		w->result = jv_null();
 		w->code = w->fn(w, t) < 0 ? -1 : (w->code ? w->code : 200);
 		if (w->code < 0 || w->dry) {
-			exec(t->db, "ROLLBACK TO w");
+			step_reset(t->sp_undo);
 			for (int i = nev; i < t->nev; i++)
 				event_unref(t->evs[i]);
 			t->nev = nev;
 			t->rev = mark;
 		}
-		exec(t->db, "RELEASE w");
+		step_reset(t->sp_release);
 		w->rev = t->rev;
 		free_reads(t);
 	}
@@ -528,8 +560,11 @@ int db_open(const char *dir, char *err, size_t errn)
 	t->claim = prep(t->db, "INSERT INTO alloc(what, owner) VALUES (?1, ?2) ON CONFLICT(what) DO UPDATE SET owner = excluded.owner WHERE owner = excluded.owner");
 	t->release = prep(t->db, "DELETE FROM alloc WHERE owner = ?1");
 	t->count = prep(t->db, "SELECT count(*) FROM kv WHERE key > ?1 AND key < ?2");
+	t->sp = prep(t->db, "SAVEPOINT w");
+	t->sp_undo = prep(t->db, "ROLLBACK TO w");
+	t->sp_release = prep(t->db, "RELEASE w");
 	if (!t->get || !t->put || !t->del || !t->hist || !t->setmeta || !t->claim || !t->release ||
-	    !t->count) {
+	    !t->count || !t->sp || !t->sp_undo || !t->sp_release) {
 		snprintf(err, errn, "cannot prepare statements on \"%s\"", db_path);
 		return -1;
 	}
@@ -562,7 +597,8 @@ void db_close(void)
 		sqlite3_close(r->db);
 		free(r);
 	}
-	sqlite3_stmt *ws[] = {t->get, t->put, t->del, t->hist, t->setmeta, t->claim, t->release, t->count};
+	sqlite3_stmt *ws[] = {t->get,	  t->put,   t->del,   t->hist,	  t->setmeta, t->claim,
+			      t->release, t->count, t->sp,    t->sp_undo, t->sp_release};
 	for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++)
 		sqlite3_finalize(ws[i]);
 	sqlite3_close(t->db);

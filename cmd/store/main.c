@@ -225,7 +225,7 @@ int main(int argc, char **argv)
 			     MHD_OPTION_NOTIFY_COMPLETED, api_completed, NULL,
 			     MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024),
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)60000,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
 			     MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 			     MHD_OPTION_END);
 	if (!d) {

@@ -121,6 +121,11 @@ const char *txn_get(txn *t, const char *key);
 int64_t txn_next_rev(txn *t);
 int64_t txn_put(txn *t, const char *key, const kx_kind *k, jv obj, st_err *e);
 int64_t txn_del(txn *t, const char *key, const kx_kind *k, jv obj, st_err *e);
+/* Create key from pre-rendered text: the full object is head, the new
+ * revision, then tail (head ends inside metadata.resourceVersion's quotes:
+ * {"kind":K,"apiVersion":AV,"metadata":{"resourceVersion":" ). */
+int64_t txn_create_text(txn *t, const char *key, const kx_kind *k, const char *head,
+			const char *tail, st_err *e);
 /* The full text of the last change made (borrowed). */
 const char *txn_last_text(txn *t);
 /* Allocation table (cluster IPs, node ports): 0 when claimed, -1 when taken. */
