@@ -1,6 +1,6 @@
 /* api.c: the HTTP side of kx-store on libmicrohttpd: routing, the
  * request/response plumbing, reads (get, list, watch), discovery, health
- * and metrics. Writes are handed to the committer as struct op (ops.c). */
+ * and metrics. Writes go to the group commit (db.c) as struct op (ops.c). */
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -108,6 +108,7 @@ static void *compactor(void *arg)
 
 	while (!atomic_load(&stopping)) {
 		usleep(100000);
+		db_checkpoint();
 		if (kx_now_ms() >= next) {
 			db_compact();
 			next = kx_now_ms() + cfg.compact_ms;
@@ -247,6 +248,7 @@ int main(int argc, char **argv)
 		usleep(50000);
 	MHD_stop_daemon(d); /* waits for the requests in flight */
 	pthread_join(comp, NULL);
+	db_checkpoint(); /* closes its connection */
 	db_close();
 	ring_free();
 	kx_log_info("stopped at revision %lld", (long long)db_rev());

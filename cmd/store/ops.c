@@ -1,5 +1,5 @@
 /* ops.c: create, update, patch, delete, binding and scale, each run by the
- * committer inside the batch's transaction (see db.c), so the check of a
+ * inside a group commit's transaction (see db.c), so the check of a
  * precondition and the write it guards cannot be separated. */
 #include <arpa/inet.h>
 #include <stdio.h>

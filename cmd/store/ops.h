@@ -1,4 +1,4 @@
-/* ops.h: the writes of kx-store (ops.c), run by the committer. */
+/* ops.h: the writes of kx-store (ops.c), run by the leader of a group commit (db.c). */
 #ifndef KX_STORE_OPS_H
 #define KX_STORE_OPS_H
 
@@ -27,7 +27,7 @@ struct op {
 };
 
 /* Before a create: fill what needs no transaction (uid, timestamps) and
- * render the object, so the committer only splices in the revision. */
+ * render the object, so the transaction only splices in the revision. */
 void op_prepare_create(struct op *o);
 void op_clear(struct op *o);
 /* The write function for db_write: w->arg is a struct op. */
