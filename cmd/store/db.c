@@ -537,7 +537,7 @@ void db_checkpoint(void)
 		kx_log_debug(1, "checkpoint: %s", sqlite3_errmsg(ck));
 	kx_log_debug(2, "checkpoint: %d of %d frames", done, logn);
 	/* when every frame is copied and no reader is behind, start the WAL over */
-	if (logn > 4000 && logn == done)
+	if (logn > 1000 && logn == done)
 		sqlite3_wal_checkpoint_v2(ck, NULL, SQLITE_CHECKPOINT_RESTART, &logn, &done);
 	if (atomic_load(&stopping)) {
 		sqlite3_close(ck);
