@@ -390,7 +390,7 @@ static void run_batch(wreq *batch)
 		step_reset(t->sp);
 		w->result = jv_null();
 		w->code = w->fn(w, t) < 0 ? -1 : (w->code ? w->code : 200);
-		if (w->code < 0 || w->dry) {
+		if (w->code < 0 || w->dry_run) {
 			step_reset(t->sp_undo);
 			for (int i = nev; i < t->nev; i++)
 				event_unref(t->evs[i]);

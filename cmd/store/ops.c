@@ -15,8 +15,8 @@
 #include "objects.h"
 #include "ops.h"
 #include "patch.h"
-#include "selector.h"
 #include "smp.h"
+#include "selector.h"
 
 /* ---- keys ------------------------------------------------------------------ */
 

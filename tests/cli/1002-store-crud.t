@@ -129,6 +129,12 @@ is "$API_CODE $(jq -c '[.metadata.labels.b, (.spec.containers | length), .spec.c
 	'200 ["1",1,"busybox:1.37","IfNotPresent"]' "strategic merge patch merges containers by name"
 CTYPE=application/strategic-merge-patch+json api PATCH /apis/apps/v1/namespaces/default/deployments/web/scale '{"spec":{"replicas":4}}' >"$T/smp2"
 is "$API_CODE $(jq -r .spec.replicas "$T/smp2")" "200 4" "strategic merge patch on scale (kubectl scale)"
+CTYPE=application/strategic-merge-patch+json api PATCH $N/pods/p1 '{"metadata":{"labels":{"b":"1"}}}' >"$T/smp"
+is "$API_CODE $(jq -c '.metadata.labels' "$T/smp")" '200 {"a":"1","b":"1"}' "strategic merge patch merges labels"
+CTYPE=application/strategic-merge-patch+json api PATCH $N/pods/p1 '{"spec":{"containers":[{"name":"nosuch-merge-key-less","$patch":"delete"}]}}' >/dev/null
+is "$API_CODE" "200" "a strategic \$patch: delete of an absent container is harmless"
+CTYPE=text/plain api PATCH $N/pods/p1 'x' >"$T/tp"
+is "$API_CODE $(jq -r .reason "$T/tp")" "415 UnsupportedMediaType" "a patch in another content type is 415"
 
 # binding
 api POST $N/pods/p1/binding '{"apiVersion":"v1","kind":"Binding","metadata":{"name":"p1"},"target":{"apiVersion":"v1","kind":"Node","name":"n1"}}' >"$T/b"
