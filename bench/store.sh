@@ -7,11 +7,12 @@
 #      the last watcher (p50/p99 over the writes; the client is
 #      bench/store-fanout.c, one epoll thread);
 #   3. RSS of kx-store with 100,000 pods stored.
-# Only loopback. Knobs: DUR (seconds per wrk run, default 5), PODS (100000),
-# WATCHERS (1000).
+# Only loopback. Knobs: DUR (seconds per wrk run, default 3), ROUNDS (3),
+# PODS (100000), WATCHERS (1000).
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-DUR=${DUR:-5}
+DUR=${DUR:-3}
+ROUNDS=${ROUNDS:-3}
 PODS=${PODS:-100000}
 WATCHERS=${WATCHERS:-1000}
 for t in wrk etcd curl cc /usr/bin/python3; do
@@ -51,9 +52,9 @@ stop_etcd() { kill "$ETCD_PID"; wait "$ETCD_PID" 2>/dev/null || true; }
 # 1 KiB of data, and the two wrk scripts: each request a new name.
 VAL=$(head -c 768 /dev/urandom | base64 -w0 | head -c 1024)
 cat >"$W/store.lua" <<LUA
-local n, id = 0, 0
-function setup(thread) thread:set("id", math.random(1, 1e9)) end
-function init(args) id = wrk.thread:get("id") end
+local n, id, t = 0, 0, 0
+function setup(thread) t = t + 1; thread:set("id", t) end
+function init(args) id = args[1] .. "-" .. wrk.thread:get("id") end
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 request = function()
@@ -63,9 +64,9 @@ request = function()
 end
 LUA
 cat >"$W/etcd.lua" <<LUA
-local n, id = 0, 0
-function setup(thread) thread:set("id", math.random(1, 1e9)) end
-function init(args) id = wrk.thread:get("id") end
+local n, id, t = 0, 0, 0
+function setup(thread) t = t + 1; thread:set("id", t) end
+function init(args) id = args[1] .. "-" .. wrk.thread:get("id") end
 local b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 local function enc(s)
   return ((s:gsub('.', function(x)
@@ -91,7 +92,8 @@ LUA
 run_wrk() {
 	local t=$3
 	[ "$t" -gt 2 ] && t=2
-	wrk -t"$t" -c"$3" -d"${DUR}s" --latency -s "$2" "$1" >"$W/wrk.out" 2>&1 || true
+	RUN=$((${RUN:-0} + 1))
+	wrk -t"$t" -c"$3" -d"${DUR}s" --latency -s "$2" "$1" -- "r$RUN" >"$W/wrk.out" 2>&1 || true
 	awk '
 	function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
 	/Requests\/sec/ { rps = $2 }
@@ -100,20 +102,29 @@ run_wrk() {
 	END { printf "%.0f %.2f %.2f %d\n", rps, p50, p99, bad }' "$W/wrk.out"
 }
 
-echo "== durable writes: 1 KiB ConfigMaps (kx-store) vs 1 KiB puts (etcd 3.4 JSON gateway), ${DUR}s each"
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+echo "== durable writes: 1 KiB ConfigMaps (kx-store) vs 1 KiB puts (etcd 3.4 JSON gateway)"
+echo "   ($ROUNDS rounds of ${DUR}s each, kx-store and etcd alternating so both see the same machine; medians)"
 printf '%-6s %12s %9s %9s   %12s %9s %9s   %s\n' conns "kx writes/s" "p50 ms" "p99 ms" "etcd puts/s" "p50 ms" "p99 ms" "ratio"
+start_store
+start_etcd
 for c in 1 16 64; do
-	start_store
-	read -r krps kp50 kp99 kbad < <(run_wrk "$STORE" "$W/store.lua" "$c")
-	stop_store
-	start_etcd
-	read -r erps ep50 ep99 ebad < <(run_wrk "$ETCD" "$W/etcd.lua" "$c")
-	stop_etcd
+	: >"$W/k"; : >"$W/e"
+	for _ in $(seq "$ROUNDS"); do
+		run_wrk "$STORE" "$W/store.lua" "$c" >>"$W/k"
+		run_wrk "$ETCD" "$W/etcd.lua" "$c" >>"$W/e"
+	done
+	krps=$(cut -d' ' -f1 "$W/k" | median); kp50=$(cut -d' ' -f2 "$W/k" | median); kp99=$(cut -d' ' -f3 "$W/k" | median)
+	erps=$(cut -d' ' -f1 "$W/e" | median); ep50=$(cut -d' ' -f2 "$W/e" | median); ep99=$(cut -d' ' -f3 "$W/e" | median)
 	ratio=$(awk -v a="$krps" -v b="$erps" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }')
 	printf '%-6s %12s %9s %9s   %12s %9s %9s   %s\n' "$c" "$krps" "$kp50" "$kp99" "$erps" "$ep50" "$ep99" "$ratio"
+	kbad=$(awk '{s+=$4} END {print s+0}' "$W/k"); ebad=$(awk '{s+=$4} END {print s+0}' "$W/e")
 	[ "$kbad" = 0 ] || echo "   (kx-store answered $kbad non-2xx)"
 	[ "$ebad" = 0 ] || echo "   (etcd answered $ebad non-2xx)"
 done
+stop_store
+stop_etcd
 
 echo "== watch fan-out: $WATCHERS watchers, write -> delivery at the last watcher"
 start_store
@@ -124,9 +135,9 @@ stop_store
 echo "== memory: kx-store RSS with $PODS pods stored"
 start_store
 cat >"$W/pods.lua" <<LUA
-local n, id, per = 0, 0, 0
-function setup(thread) thread:set("id", math.random(1, 1e9)) end
-function init(args) id = wrk.thread:get("id"); per = math.ceil($PODS / 64) end
+local n, id, t = 0, 0, 0
+function setup(thread) t = t + 1; thread:set("id", t) end
+function init(args) id = args[1] .. "-" .. wrk.thread:get("id") end
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 request = function()
@@ -136,7 +147,7 @@ request = function()
 end
 LUA
 # wrk has no request count: run until the store holds PODS pods
-wrk -t2 -c64 -d600s -s "$W/pods.lua" "$STORE" >/dev/null 2>&1 &
+wrk -t2 -c64 -d600s -s "$W/pods.lua" "$STORE" -- pods >/dev/null 2>&1 &
 wpid=$!
 pids="$pids $wpid"
 start=$(date +%s)
