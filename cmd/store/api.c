@@ -1,6 +1,6 @@
 /* api.c: the HTTP side of kx-store on libmicrohttpd: routing, the
  * request/response plumbing, reads (get, list, watch), discovery, health
- * and metrics. Writes are handed to the committer as struct op (ops.c). */
+ * and metrics. Writes go to the group commit (db.c) as struct op (ops.c). */
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -739,6 +739,7 @@ static enum MHD_Result run_op(struct MHD_Connection *c, struct req *r, struct op
 		char msg[300];
 		snprintf(msg, sizeof msg, "dryRun: Unsupported value: \"%.200s\": supported values: \"All\"", dry);
 		jv_free(o->body);
+		op_clear(o);
 		return fail(c, r, 400, "BadRequest", msg);
 	}
 	w.dry_run = dry != NULL;
@@ -757,6 +758,7 @@ static enum MHD_Result run_op(struct MHD_Connection *c, struct req *r, struct op
 	jv_free(o->answer);
 	jv_free(o->body);
 	free(o->text);
+	op_clear(o);
 	return ret;
 }
 
@@ -838,6 +840,7 @@ static enum MHD_Result do_create(struct MHD_Connection *c, struct req *r, struct
 	op_init(&o, t, OP_CREATE);
 	jstr(obj, "metadata.name", o.name, sizeof o.name, "");
 	o.body = obj;
+	op_prepare_create(&o);
 	return run_op(c, r, &o);
 }
 
