@@ -107,6 +107,15 @@ uninstall:
 	for m in $(MANS); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m#man/}; done
 	rm -f $(DESTDIR)$(BASHDIR)/kx $(DESTDIR)$(ZSHDIR)/_kx
 
+# libFuzzer harnesses (tests/fuzz/fuzz_NAME.c -> build/fuzz/fuzz_NAME), with clang;
+# run one with e.g. build/fuzz/fuzz_yaml -max_total_time=60
+FUZZ := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/*.c))
+fuzz: $(FUZZ)
+build/fuzz/%: tests/fuzz/%.c $(wildcard lib/*.c lib/*.h)
+	@mkdir -p $(@D)
+	clang -std=c17 -D_GNU_SOURCE -DKX_VERSION='"$(VERSION)"' -Ilib $(PKG_CFLAGS) -g -O1 \
+	  -fsanitize=fuzzer,address,undefined -o $@ $< $(wildcard lib/*.c) $(LDLIBS)
+
 bench: all
 	@for b in bench/*.sh; do echo "== $$b"; $$b || exit 1; done
 
