@@ -124,7 +124,7 @@ else
 	is "$(kx-apply -f "$D/dry.yaml" --dry-run=server)" "configmap/dry created (server dry run)" "server dry run"
 	fails "and stores nothing" 4 kx-get cm dry
 fi
-is "$(kx-apply -f "$D/cm.json" --dry-run=client)" "configmap/j unchanged (dry run)" "dry run of an unchanged object"
+is "$(kx-apply -f "$D/cm.json" --dry-run=client)" "configmap/j configured (dry run)" "a client dry run of an existing object says configured, as kubectl does"
 
 # namespaces
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: nsd\n  namespace: other\n' >"$D/ns.yaml"

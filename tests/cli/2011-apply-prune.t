@@ -21,7 +21,7 @@ is "$(kx-apply -f "$D" --prune -l owner=t)" "configmap/p1 created
 configmap/p2 created
 service/s1 created" "the first apply with --prune creates"
 rm "$D/p2.yaml" "$D/s1.yaml"
-is "$(kx-apply -f "$D" --prune -l owner=t --dry-run=client)" "configmap/p1 unchanged (dry run)
+is "$(kx-apply -f "$D" --prune -l owner=t --dry-run=client)" "configmap/p1 configured (dry run)
 configmap/p2 pruned (dry run)
 service/s1 pruned (dry run)" "a dry run says what would be pruned"
 ok "and prunes nothing" kx-get cm p2
