@@ -61,6 +61,19 @@ CTYPE=application/merge-patch+json api PATCH /api/v1/namespaces/default/pods/p/s
 is "$(kx-apply -f "$T/p.yaml" --wait --timeout 5s 2>&1)" "pod/p unchanged
 pod/p condition met" "a Ready pod: condition met"
 
+# on a terminal: one line redrawn in place, ended before the error
+if command -v script >/dev/null; then
+	printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: q\nspec:\n  containers:\n  - name: c\n    image: x\n' >"$T/q.yaml"
+	script -qfec "kx-apply -f '$T/q.yaml' --wait --timeout 1s" /dev/null >"$T/tty.out" 2>&1
+	tr -d '\r' <"$T/tty.out" | sed 's/\x1b\[K/<EL>/g' >"$T/tty.txt"
+	like "$(head -2 "$T/tty.txt" | tr '\n' '|')" '^pod/q created\|(<EL>Waiting for pod "q" to be ready: Pending\.\.\.)+\|$' \
+		"on a terminal the progress line is redrawn in place (erase to end of line)"
+	is "$(sed -n 3p "$T/tty.txt")" "kx-apply: timed out waiting for the condition on pods/q" "and the message starts on a fresh line"
+else
+	echo "ok $((_n + 1)) # SKIP script(1) is not installed"; _n=$((_n + 1))
+	echo "ok $((_n + 1)) # SKIP script(1) is not installed"; _n=$((_n + 1))
+fi
+
 # objects without readiness (a ConfigMap) need no waiting
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n' >"$T/c.yaml"
 is "$(kx-apply -f "$T/c.yaml" --wait --timeout 1s)" "configmap/c created" "nothing to wait for"
