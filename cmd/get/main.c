@@ -323,10 +323,10 @@ static int on_event(void *arg, const char *line, size_t len)
 					    jv_string(kx_kind_api_version(w->k, av, sizeof av)));
 		jv_free(k);
 		if (!strcmp(type, "DELETED")) {
+			/* the key first: watch_print consumes obj */
 			jv key = key_of(obj);
-			w->known = jv_object_delete(w->known, key);
 			watch_print(w, obj);
-			w->known = jv_object_delete(w->known, key_of(obj));
+			w->known = jv_object_delete(w->known, key);
 		} else {
 			watch_print(w, obj);
 		}

@@ -42,6 +42,8 @@ w1=2
 w3=
 w2=5
 w1=2" "after the restart: every change once, in order, none repeated"
+ok "the watch is still running after printing a deletion" kill -0 $WATCH
+is "$(grep -v 'lost the store\|store reached again' "$T/w.err")" "" "and said nothing else on stderr"
 kill $WATCH 2>/dev/null
 
 # --watch-only and a single object
