@@ -138,7 +138,11 @@ static int anti_domain_taken(const sched_cluster *c, const sched_anti *a, const 
  * the node fits, else the filter that failed, with *detail saying more
  * (the taint's index, the mask of insufficient resources, or which
  * anti-affinity rule). */
-static int filter(const sched_cluster *c, const sched_pod *p, const sched_node *n, int *detail)
+/* The filters that depend only on the pod's spec and the node's spec:
+ * NodeUnschedulable, NodeName, TaintToleration, NodeAffinity. Their answer
+ * never changes during a pass, so it is cached per pod signature. */
+static int filter_static(const sched_cluster *c, const sched_pod *p, const sched_node *n,
+			 int *detail)
 {
 	*detail = 0;
 	if (n->unschedulable && !tolerated(p, c->k_unsched, 0, E_NOSCHEDULE))
@@ -163,6 +167,15 @@ static int filter(const sched_cluster *c, const sched_pod *p, const sched_node *
 		if (!any)
 			return F_AFFINITY;
 	}
+	return -1;
+}
+
+/* The filters that depend on what runs on the node: NodePorts,
+ * NodeResourcesFit, InterPodAffinity. */
+static int filter_dynamic(const sched_cluster *c, const sched_pod *p, const sched_node *n,
+			  int *detail)
+{
+	*detail = 0;
 	for (int i = 0; i < p->nports; i++)
 		for (int k = 0; k < n->nports; k++) {
 			const sched_port *a = &p->ports[i], *b = &n->ports[k];
@@ -206,6 +219,13 @@ static int filter(const sched_cluster *c, const sched_pod *p, const sched_node *
 		}
 	}
 	return -1;
+}
+
+static int filter(const sched_cluster *c, const sched_pod *p, const sched_node *n, int *detail)
+{
+	int f = filter_static(c, p, n, detail);
+
+	return f >= 0 ? f : filter_dynamic(c, p, n, detail);
 }
 
 /* The reasons a filter gives, as kube-scheduler words them, each passed to
@@ -349,8 +369,23 @@ static double fraction(int64_t req, int64_t alloc)
 }
 
 /* Raw score of each candidate for each score, before normalizing. */
+static void score_static(const sched_cluster *c, const sched_pod *p, const sched_node *n,
+			 int64_t *raw);
+static void score_dynamic(const sched_cluster *c, const sched_pod *p, const sched_node *n,
+			  int64_t *raw);
+
+/* Raw score of a node for each score, before normalizing. */
 static void score_raw(const sched_cluster *c, const sched_pod *p, const sched_node *n,
 		      int64_t *raw)
+{
+	score_static(c, p, n, raw);
+	score_dynamic(c, p, n, raw);
+}
+
+/* Scores that depend on what runs on the node: LeastRequested,
+ * BalancedResourceAllocation, SelectorSpread. */
+static void score_dynamic(const sched_cluster *c, const sched_pod *p, const sched_node *n,
+			  int64_t *raw)
 {
 	const int *w = c->cfg.weight;
 
@@ -365,6 +400,41 @@ static void score_raw(const sched_cluster *c, const sched_pod *p, const sched_no
 		double sd = (fc > fm ? fc - fm : fm - fc) / 2;
 		raw[S_BALANCED] = (int64_t)((1.0 - sd) * MAX_SCORE);
 	}
+	if (w[S_SPREAD]) {
+		int64_t cnt = 0;
+		if (p->nspread == 1) {
+			/* the common case: one group, counted on the node as pods land */
+			for (int k = 0; k < n->ngroups; k++)
+				if (n->groups[k].key == p->spread[0])
+					cnt = n->groups[k].val;
+		} else if (p->nspread > 1)
+			for (int k = 0; k < n->npods; k++) {
+				const sched_pod *q = &c->pods[n->pods[k]];
+				int i = 0, j = 0, hit = 0;
+				if (q->nsid != p->nsid)
+					continue;
+				while (!hit && i < p->nspread && j < q->nspread) {
+					if (p->spread[i] == q->spread[j])
+						hit = 1;
+					else if (p->spread[i] < q->spread[j])
+						i++;
+					else
+						j++;
+				}
+				cnt += hit;
+			}
+		raw[S_SPREAD] = cnt;
+	}
+}
+
+/* Scores that depend only on the pod's spec and the node's: NodeLabel,
+ * preferred NodeAffinity, TaintToleration, ImageLocality (cached per pod
+ * signature, like the static filters). */
+static void score_static(const sched_cluster *c, const sched_pod *p, const sched_node *n,
+			 int64_t *raw)
+{
+	const int *w = c->cfg.weight;
+
 	if (w[S_LABEL] && c->cfg.nprefer) {
 		int64_t sum = 0;
 		for (size_t i = 0; i < c->cfg.nprefer; i++) {
@@ -398,31 +468,6 @@ static void score_raw(const sched_cluster *c, const sched_pod *p, const sched_no
 			cnt += !ok;
 		}
 		raw[S_TAINT] = cnt;
-	}
-	if (w[S_SPREAD]) {
-		int64_t cnt = 0;
-		if (p->nspread == 1) {
-			/* the common case: one group, counted on the node as pods land */
-			for (int k = 0; k < n->ngroups; k++)
-				if (n->groups[k].key == p->spread[0])
-					cnt = n->groups[k].val;
-		} else if (p->nspread > 1)
-			for (int k = 0; k < n->npods; k++) {
-				const sched_pod *q = &c->pods[n->pods[k]];
-				int i = 0, j = 0, hit = 0;
-				if (q->nsid != p->nsid)
-					continue;
-				while (!hit && i < p->nspread && j < q->nspread) {
-					if (p->spread[i] == q->spread[j])
-						hit = 1;
-					else if (p->spread[i] < q->spread[j])
-						i++;
-					else
-						j++;
-				}
-				cnt += hit;
-			}
-		raw[S_SPREAD] = cnt;
 	}
 	if (w[S_IMAGE]) {
 		int64_t sum = 0;
@@ -548,13 +593,50 @@ static uint64_t rng_next(uint64_t *s)
 
 /* Choose a node for pod pi; fill d. Nodes are examined from c->start,
  * round robin, until enough feasible ones are found (percentageOfNodesToScore). */
+#define SIGCACHE_MAX ((size_t)256 << 20) /* bytes of cached static results */
+
+/* The static results of p's signature on node ni, computed on first use;
+ * NULL when the cache is full (then the caller computes them itself). */
+static sched_sigent *sig_entry(sched_cluster *c, const sched_pod *p, int ni)
+{
+	sched_sigent *row, *e;
+
+	if (!c->sigcache)
+		c->sigcache = calloc(sched_strtab_count(c->sigs) + 1, sizeof *c->sigcache);
+	row = c->sigcache[p->sig];
+	if (!row) {
+		size_t bytes = (size_t)c->nnodes * sizeof *row;
+		if (c->sigbytes + bytes > SIGCACHE_MAX)
+			return NULL;
+		row = c->sigcache[p->sig] = calloc(c->nnodes + 1, sizeof *row);
+		c->sigbytes += bytes;
+	}
+	e = &row[ni];
+	if (!e->state) {
+		int detail;
+		int64_t raw[S_COUNT] = {0};
+		if (filter_static(c, p, &c->nodes[ni], &detail) >= 0) {
+			e->state = 2;
+		} else {
+			e->state = 1;
+			score_static(c, p, &c->nodes[ni], raw);
+			e->label = (int8_t)raw[S_LABEL];
+			e->taint = (int16_t)(raw[S_TAINT] > 32767 ? 32767 : raw[S_TAINT]);
+			e->image = (int16_t)raw[S_IMAGE];
+			e->affinity = (int32_t)raw[S_AFFINITY];
+		}
+	}
+	return e;
+}
+
+/* Choose a node for pod pi; fill d. Nodes are examined from c->start,
+ * round robin, until enough feasible ones are found (percentageOfNodesToScore). */
 static void place(sched_cluster *c, int pi, sched_decision *d, sched_explain *ex)
 {
 	sched_pod *p = &c->pods[pi];
 	int nn = c->nnodes, tofind = sched_nodes_to_find(nn, c->cfg.percentage);
 	int ncand = 0, processed = 0, detail;
 	int64_t *scores[S_COUNT + 1];
-	int *fails = NULL, *fdetail = NULL;
 
 	d->pod = pi;
 	d->node = -1;
@@ -567,49 +649,58 @@ static void place(sched_cluster *c, int pi, sched_decision *d, sched_explain *ex
 	for (int s = 0; s <= S_COUNT; s++)
 		scores[s] = c->scratch[s];
 	for (int k = 0; k < nn && ncand < tofind; k++) {
-		int ni = (c->start + k) % nn;
-		int f = filter(c, p, &c->nodes[ni], &detail);
+		int ni = c->start + k < nn ? c->start + k : c->start + k - nn;
+		const sched_node *n = &c->nodes[ni];
+		int f;
 		processed++;
 		if (ex) {
 			sched_explain_row *row = &ex->rows[ni];
 			struct rowbuf rb = {row->reason, sizeof row->reason};
+			f = filter(c, p, n, &detail);
 			row->examined = 1;
 			row->failed = f;
 			if (f >= 0)
-				reasons(c, &c->nodes[ni], f, detail, row_reason, &rb);
-		}
-		if (f < 0) {
-			c->cand[ncand++] = ni;
+				reasons(c, n, f, detail, row_reason, &rb);
 		} else {
-			if (!fails) {
-				fails = calloc(nn, sizeof *fails);
-				fdetail = calloc(nn, sizeof *fdetail);
-			}
-			fails[ni] = f + 1;
-			fdetail[ni] = detail;
+			sched_sigent *e = sig_entry(c, p, ni);
+			if (e)
+				f = e->state == 2 ? 0 : filter_dynamic(c, p, n, &detail);
+			else
+				f = filter(c, p, n, &detail);
 		}
+		if (f < 0)
+			c->cand[ncand++] = ni;
 	}
 	if (nn)
 		c->start = (c->start + processed) % nn;
 	if (ncand == 0) {
+		/* every node was examined and failed: ask each why */
 		histo h = {0};
-		for (int ni = 0; ni < nn; ni++)
-			if (fails && fails[ni])
-				reasons(c, &c->nodes[ni], fails[ni] - 1, fdetail[ni], histo_add, &h);
+		for (int ni = 0; ni < nn; ni++) {
+			int f = filter(c, p, &c->nodes[ni], &detail);
+			if (f >= 0)
+				reasons(c, &c->nodes[ni], f, detail, histo_add, &h);
+		}
 		d->reason = fit_message(&h, nn);
 		histo_free(&h);
-		free(fails);
-		free(fdetail);
 		if (ex)
 			ex->reason = strdup(d->reason);
 		return;
 	}
-	free(fails);
-	free(fdetail);
 
 	for (int i = 0; i < ncand; i++) {
 		int64_t raw[S_COUNT] = {0};
-		score_raw(c, p, &c->nodes[c->cand[i]], raw);
+		const sched_node *n = &c->nodes[c->cand[i]];
+		sched_sigent *e = ex ? NULL : sig_entry(c, p, c->cand[i]);
+		if (e) {
+			raw[S_LABEL] = e->label;
+			raw[S_TAINT] = e->taint;
+			raw[S_IMAGE] = e->image;
+			raw[S_AFFINITY] = e->affinity;
+			score_dynamic(c, p, n, raw);
+		} else {
+			score_raw(c, p, n, raw);
+		}
 		for (int s = 0; s < S_COUNT; s++)
 			scores[s][i] = raw[s];
 	}

@@ -171,6 +171,7 @@ typedef struct sched_pod {
 	int *images;                 /* normalized image names, interned */
 	int nimages;
 	int ncontainers;             /* init + regular, for ImageLocality */
+	int sig;                     /* pods with equal scheduling specs share it */
 } sched_pod;
 
 typedef struct sched_image {
@@ -208,6 +209,16 @@ typedef struct sched_node {
 
 typedef struct sched_strtab sched_strtab;
 
+/* What the static filters and scores said about one node for one pod
+ * signature: state 0 not computed yet, 1 fits, 2 does not. */
+typedef struct sched_sigent {
+	int8_t state;
+	int8_t label;
+	int16_t taint;
+	int16_t image;
+	int32_t affinity;
+} sched_sigent;
+
 typedef struct sched_cluster {
 	sched_config cfg;
 	sched_strtab *strs;
@@ -223,6 +234,9 @@ typedef struct sched_cluster {
 	/* scratch space of the decision, sized by nnodes */
 	int *cand;
 	int64_t *scratch[S_COUNT + 1];
+	sched_strtab *sigs;          /* pod signatures */
+	struct sched_sigent **sigcache; /* per signature, per node: static results */
+	size_t sigbytes;
 	int nzones;
 	int64_t *zone_count;         /* scratch, nzones */
 	int k_unsched;               /* "node.kubernetes.io/unschedulable", interned */
@@ -242,6 +256,7 @@ void sched_cluster_free(sched_cluster *c);
 int sched_intern(sched_strtab *t, const char *s);
 int sched_lookup(const sched_strtab *t, const char *s); /* -1 when absent */
 const char *sched_str(const sched_strtab *t, int id);
+int sched_strtab_count(const sched_strtab *t);
 
 /* ---- the decision ------------------------------------------------------- */
 
