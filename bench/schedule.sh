@@ -70,37 +70,9 @@ export KX_SERVER
 [ -n "$KX_SERVER" ] || { echo "bench: kx-store did not start" >&2; cat "$work/store.log" >&2; exit 1; }
 
 echo "loading the cluster into kx-store at $KX_SERVER"
-# nodes and pods (not the ReplicaSets: no controller runs here), one POST
-# each, 16 at a time
-jq -c '.items[] | select(.kind == "Node")' "$work/cluster.json" >"$work/nodes.jsonl"
-jq -c '.items[] | select(.kind == "Pod")' "$work/cluster.json" >"$work/pods.jsonl"
-post_all() { # path file
-	split -n l/16 "$2" "$work/part."
-	for f in "$work"/part.*; do
-		(while IFS= read -r obj; do
-			curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' \
-				--data-binary "$obj" "$KX_SERVER$1" || echo "POST failed" >&2
-		done <"$f") &
-	done
-	wait
-	rm -f "$work"/part.*
-}
+# nodes and pods (not the ReplicaSets: no controller runs here)
 t0=$(ms)
-post_all /api/v1/nodes "$work/nodes.jsonl"
-# nodes' status (allocatable) through the status subresource, in case the
-# store drops status on create as Kubernetes does
-jq -c '{apiVersion, kind, metadata: {name: .metadata.name}, status}' "$work/nodes.jsonl" >"$work/status.jsonl"
-split -n l/16 "$work/status.jsonl" "$work/part."
-for f in "$work"/part.*; do
-	(while IFS= read -r obj; do
-		n=$(printf '%s' "$obj" | jq -r .metadata.name)
-		curl -sf -o /dev/null -X PATCH -H 'Content-Type: application/merge-patch+json' \
-			--data-binary "$obj" "$KX_SERVER/api/v1/nodes/$n/status" || echo "PATCH failed" >&2
-	done <"$f") &
-done
-wait
-rm -f "$work"/part.*
-post_all /api/v1/namespaces/default/pods "$work/pods.jsonl"
+python3 "$here/schedule-load.py" "$work/cluster.json" "$KX_SERVER" || exit 1
 echo "  loaded in $(($(ms) - t0)) ms"
 
 t0=$(ms)
