@@ -184,15 +184,14 @@ static int filter_dynamic(const sched_cluster *c, const sched_pod *p, const sche
 				return F_PORTS;
 		}
 	{
-		int mask = 0, any = 0;
+		int mask = 0;
 		if (n->req[R_PODS] + 1000 > n->alloc[R_PODS])
 			mask |= 1 << R_PODS;
-		for (int r = 0; r < c->nres; r++)
-			if (r != R_PODS && p->req[r] > 0)
-				any = 1;
-		for (int r = 0; any && r < c->nres; r++)
-			if (r != R_PODS && p->req[r] > 0 && p->req[r] > n->alloc[r] - n->req[r])
+		for (int k = 0; k < p->nreqlist; k++) {
+			int r = p->reqlist[k];
+			if (p->req[r] > n->alloc[r] - n->req[r])
 				mask |= 1 << r;
+		}
 		if (mask) {
 			*detail = mask;
 			return F_FIT;
@@ -496,9 +495,9 @@ static void score_static(const sched_cluster *c, const sched_pod *p, const sched
 	}
 }
 
-/* Normalize the raw scores of the ncand candidates in place (scores[s][i]),
+/* Normalize the raw scores of the ncand candidates in place (scores[i * S_COUNT + s]),
  * as the plugins' NormalizeScore do. */
-static void normalize(const sched_cluster *c, int ncand, int64_t **scores)
+static void normalize(const sched_cluster *c, int ncand, int64_t *scores)
 {
 	const int *w = c->cfg.weight;
 	int64_t max;
@@ -506,19 +505,19 @@ static void normalize(const sched_cluster *c, int ncand, int64_t **scores)
 	if (w[S_AFFINITY]) {
 		max = 0;
 		for (int i = 0; i < ncand; i++)
-			if (scores[S_AFFINITY][i] > max)
-				max = scores[S_AFFINITY][i];
+			if (scores[(i) * S_COUNT + S_AFFINITY] > max)
+				max = scores[(i) * S_COUNT + S_AFFINITY];
 		for (int i = 0; i < ncand; i++)
-			scores[S_AFFINITY][i] = max ? scores[S_AFFINITY][i] * MAX_SCORE / max : 0;
+			scores[(i) * S_COUNT + S_AFFINITY] = max ? scores[(i) * S_COUNT + S_AFFINITY] * MAX_SCORE / max : 0;
 	}
 	if (w[S_TAINT]) {
 		max = 0;
 		for (int i = 0; i < ncand; i++)
-			if (scores[S_TAINT][i] > max)
-				max = scores[S_TAINT][i];
+			if (scores[(i) * S_COUNT + S_TAINT] > max)
+				max = scores[(i) * S_COUNT + S_TAINT];
 		for (int i = 0; i < ncand; i++)
-			scores[S_TAINT][i] =
-				max ? MAX_SCORE - scores[S_TAINT][i] * MAX_SCORE / max : MAX_SCORE;
+			scores[(i) * S_COUNT + S_TAINT] =
+				max ? MAX_SCORE - scores[(i) * S_COUNT + S_TAINT] * MAX_SCORE / max : MAX_SCORE;
 	}
 	if (w[S_SPREAD]) {
 		/* SelectorSpread: fewer matching pods on the node scores higher; where
@@ -526,8 +525,8 @@ static void normalize(const sched_cluster *c, int ncand, int64_t **scores)
 		int64_t maxz = 0;
 		max = 0;
 		for (int i = 0; i < ncand; i++)
-			if (scores[S_SPREAD][i] > max)
-				max = scores[S_SPREAD][i];
+			if (scores[(i) * S_COUNT + S_SPREAD] > max)
+				max = scores[(i) * S_COUNT + S_SPREAD];
 		/* zone counts: the sum over candidates in the same zone */
 		int64_t *zc = c->zone_count;
 		int havez = 0;
@@ -539,7 +538,7 @@ static void normalize(const sched_cluster *c, int ncand, int64_t **scores)
 		for (int i = 0; i < ncand; i++) {
 			int z = c->nodes[c->cand[i]].zone;
 			if (z >= 0) {
-				zc[z] += scores[S_SPREAD][i];
+				zc[z] += scores[(i) * S_COUNT + S_SPREAD];
 				havez = 1;
 			}
 		}
@@ -551,7 +550,7 @@ static void normalize(const sched_cluster *c, int ncand, int64_t **scores)
 		for (int i = 0; i < ncand; i++) {
 			double f = MAX_SCORE;
 			if (max > 0)
-				f = MAX_SCORE * (double)(max - scores[S_SPREAD][i]) / (double)max;
+				f = MAX_SCORE * (double)(max - scores[(i) * S_COUNT + S_SPREAD]) / (double)max;
 			if (havez && c->nodes[c->cand[i]].zone >= 0) {
 				double z = MAX_SCORE;
 				if (maxz > 0)
@@ -559,7 +558,7 @@ static void normalize(const sched_cluster *c, int ncand, int64_t **scores)
 					    (double)maxz;
 				f = f * (1.0 / 3.0) + z * (2.0 / 3.0);
 			}
-			scores[S_SPREAD][i] = (int64_t)f;
+			scores[(i) * S_COUNT + S_SPREAD] = (int64_t)f;
 		}
 	}
 }
@@ -636,7 +635,7 @@ static void place(sched_cluster *c, int pi, sched_decision *d, sched_explain *ex
 	sched_pod *p = &c->pods[pi];
 	int nn = c->nnodes, tofind = sched_nodes_to_find(nn, c->cfg.percentage);
 	int ncand = 0, processed = 0, detail;
-	int64_t *scores[S_COUNT + 1];
+	int64_t *scores = c->scoremat;
 
 	d->pod = pi;
 	d->node = -1;
@@ -646,8 +645,6 @@ static void place(sched_cluster *c, int pi, sched_decision *d, sched_explain *ex
 		ex->rows = calloc(nn + 1, sizeof *ex->rows);
 		ex->found = 1;
 	}
-	for (int s = 0; s <= S_COUNT; s++)
-		scores[s] = c->scratch[s];
 	for (int k = 0; k < nn && ncand < tofind; k++) {
 		int ni = c->start + k < nn ? c->start + k : c->start + k - nn;
 		const sched_node *n = &c->nodes[ni];
@@ -667,6 +664,7 @@ static void place(sched_cluster *c, int pi, sched_decision *d, sched_explain *ex
 				f = e->state == 2 ? 0 : filter_dynamic(c, p, n, &detail);
 			else
 				f = filter(c, p, n, &detail);
+			c->candsig[ncand] = e;
 		}
 		if (f < 0)
 			c->cand[ncand++] = ni;
@@ -689,9 +687,11 @@ static void place(sched_cluster *c, int pi, sched_decision *d, sched_explain *ex
 	}
 
 	for (int i = 0; i < ncand; i++) {
-		int64_t raw[S_COUNT] = {0};
+		int64_t *raw = &scores[i * S_COUNT];
 		const sched_node *n = &c->nodes[c->cand[i]];
-		sched_sigent *e = ex ? NULL : sig_entry(c, p, c->cand[i]);
+		for (int s = 0; s < S_COUNT; s++)
+			raw[s] = 0;
+		sched_sigent *e = ex ? NULL : c->candsig[i];
 		if (e) {
 			raw[S_LABEL] = e->label;
 			raw[S_TAINT] = e->taint;
@@ -701,8 +701,6 @@ static void place(sched_cluster *c, int pi, sched_decision *d, sched_explain *ex
 		} else {
 			score_raw(c, p, n, raw);
 		}
-		for (int s = 0; s < S_COUNT; s++)
-			scores[s][i] = raw[s];
 	}
 	normalize(c, ncand, scores);
 
@@ -711,14 +709,13 @@ static void place(sched_cluster *c, int pi, sched_decision *d, sched_explain *ex
 	for (int i = 0; i < ncand; i++) {
 		int64_t total = 0;
 		for (int s = 0; s < S_COUNT; s++)
-			if (c->cfg.weight[s])
-				total += scores[s][i] * c->cfg.weight[s];
+			total += scores[i * S_COUNT + s] * c->cfg.weight[s];
 		if (ex) {
 			sched_explain_row *row = &ex->rows[c->cand[i]];
 			row->scored = 1;
 			row->total = total;
 			for (int s = 0; s < S_COUNT; s++)
-				row->points[s] = c->cfg.weight[s] ? scores[s][i] : 0;
+				row->points[s] = c->cfg.weight[s] ? scores[i * S_COUNT + s] : 0;
 		}
 		/* kube-scheduler's selectHost: reservoir sampling among the best */
 		if (total > best) {
@@ -768,6 +765,10 @@ sched_decision *sched_decide(sched_cluster *c, size_t *n, sched_explain *ex)
 	d = calloc(k + 1, sizeof *d);
 	c->rng = c->cfg.seed;
 	c->start = 0;
+	c->nactive = 0;
+	for (int s = 0; s < S_COUNT; s++)
+		if (c->cfg.weight[s])
+			c->active[c->nactive++] = s;
 	if (ex) {
 		ex->found = 0;
 		ex->chosen = -1;

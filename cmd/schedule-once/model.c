@@ -523,6 +523,9 @@ static int pod_requests(sched_cluster *c, sched_pod *p, jv spec, kx_err *e)
 			}
 		}
 		p->req[R_PODS] = 1000;
+		for (int r = 0; r < SCHED_MAXRES; r++)
+			if (r != R_PODS && p->req[r] > 0)
+				p->reqlist[p->nreqlist++] = (unsigned char)r;
 	}
 	jv_free(ctrs);
 	jv_free(inits);
@@ -1374,8 +1377,8 @@ sched_cluster *sched_cluster_new(jv objects, const sched_config *cfg, kx_err *e)
 				c->image_nodes[c->nodes[i].images[k].name]++;
 
 	c->cand = calloc(c->nnodes + 1, sizeof *c->cand);
-	for (int s = 0; s <= S_COUNT; s++)
-		c->scratch[s] = calloc(c->nnodes + 1, sizeof *c->scratch[s]);
+	c->candsig = calloc(c->nnodes + 1, sizeof *c->candsig);
+	c->scoremat = calloc((size_t)(c->nnodes + 1) * S_COUNT, sizeof *c->scoremat);
 	return c;
 }
 
@@ -1427,8 +1430,8 @@ void sched_cluster_free(sched_cluster *c)
 	free(c->image_nodes);
 	free(c->zone_count);
 	free(c->cand);
-	for (int s = 0; s <= S_COUNT; s++)
-		free(c->scratch[s]);
+	free(c->candsig);
+	free(c->scoremat);
 	jv_free(c->warnings);
 	if (c->sigcache)
 		for (int i = 0; i < c->sigs->n; i++)

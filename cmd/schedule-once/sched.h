@@ -153,6 +153,8 @@ typedef struct sched_pod {
 	char created[40];
 	int64_t req[SCHED_MAXRES];   /* incl. init containers and overhead */
 	int64_t nz_cpu, nz_mem;      /* non-zero requests for scoring */
+	unsigned char reqlist[SCHED_MAXRES]; /* resources it requests (not pods) */
+	int nreqlist;
 	int nodename;                /* spec.nodeName wanted (-1 none) */
 	sched_kv *sel;               /* spec.nodeSelector */
 	int nsel;
@@ -233,13 +235,15 @@ typedef struct sched_cluster {
 	jv warnings;                 /* array of strings: what was skipped and why */
 	/* scratch space of the decision, sized by nnodes */
 	int *cand;
-	int64_t *scratch[S_COUNT + 1];
+	int64_t *scoremat;           /* scratch: candidate i, score s at [i * S_COUNT + s] */
 	sched_strtab *sigs;          /* pod signatures */
 	struct sched_sigent **sigcache; /* per signature, per node: static results */
 	size_t sigbytes;
 	int nzones;
 	int64_t *zone_count;         /* scratch, nzones */
 	int k_unsched;               /* "node.kubernetes.io/unschedulable", interned */
+	sched_sigent **candsig;      /* scratch: each candidate's static results */
+	int active[S_COUNT], nactive;/* scores with a weight */
 	int start;                   /* next node to examine (sampling rotates) */
 	uint64_t rng;
 } sched_cluster;
