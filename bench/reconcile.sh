@@ -23,13 +23,14 @@ echo "kx-store at $KX_SERVER; loading $NRS ReplicaSets x $PER pods and $NRS Serv
 import http.client, json, sys, urllib.parse
 url = urllib.parse.urlparse(sys.argv[1]); nrs = int(sys.argv[2]); per = int(sys.argv[3])
 c = http.client.HTTPConnection(url.hostname, url.port)
-def post(path, obj):
+def post(path, obj, also=()):
     c.request("POST", path, json.dumps(obj), {"Content-Type": "application/json"})
     r = c.getresponse(); body = r.read()
+    if r.status in also: return None
     if r.status not in (200, 201): sys.exit("POST %s: %d %s" % (path, r.status, body[:200]))
     return json.loads(body)
-post("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}})
-post("/api/v1/namespaces/default/serviceaccounts", {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}})
+post("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}}, (409,))
+post("/api/v1/namespaces/default/serviceaccounts", {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}}, (409,))
 for i in range(nrs):
     app = "app%d" % i
     tmpl = {"metadata": {"labels": {"app": app}}, "spec": {"containers": [{"name": "c", "image": "x", "ports": [{"name": "http", "containerPort": 8080}]}]}}
