@@ -46,11 +46,11 @@ int kx_event_same(jv existing, jv ref, const kx_event_info *ev);
  * lastTimestamp = now. */
 jv kx_event_bump(jv existing, const struct timespec *now);
 
-/* Like client-go's EventAggregator: once an object has had
- * KX_EVENT_AGGREGATE_MAX Events of the same type, reason and source with
- * different messages within KX_EVENT_AGGREGATE_SECONDS, the next ones are
- * folded into one Event whose message is KX_EVENT_COMBINED followed by the
- * latest message, and whose count goes up. */
+/* Like client-go's EventAggregator: from the KX_EVENT_AGGREGATE_MAXth
+ * different message among an object's Events of the same type, reason and
+ * source within KX_EVENT_AGGREGATE_SECONDS on, Events are folded into one
+ * whose message is KX_EVENT_COMBINED followed by the latest message, and
+ * whose count goes up. */
 #define KX_EVENT_AGGREGATE_MAX 10
 #define KX_EVENT_AGGREGATE_SECONDS 600
 #define KX_EVENT_COMBINED "(combined from similar events): "
