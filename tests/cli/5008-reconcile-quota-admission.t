@@ -5,7 +5,7 @@
 # lives in kx-store; until it refuses, the refusal tests are marked TODO
 # (TAP: reported, not counted as failures; prove says when they start to pass).
 . "$(dirname "$0")/lib.sh"
-command -v kx-store >/dev/null || skip_all "kx-store is not built"
+[ -x "$TOP/bin/kx-store" ] || skip_all "bin/kx-store is not built"
 
 store_start || { done_testing; exit 1; }
 NS=/api/v1/namespaces/default

@@ -3,7 +3,7 @@
 # rolling update of 5002: Recreate (the old pods go before new ones come),
 # paused, revisionHistoryLimit and progressDeadlineSeconds.
 . "$(dirname "$0")/lib.sh"
-command -v kx-store >/dev/null || skip_all "kx-store is not built"
+[ -x "$TOP/bin/kx-store" ] || skip_all "bin/kx-store is not built"
 
 store_start || { done_testing; exit 1; }
 NS=/api/v1/namespaces/default
