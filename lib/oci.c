@@ -522,6 +522,14 @@ static int parse_linux(struct kx_oci_spec *s, jv l, kx_err *e)
 	s->cgroups_path = get_str(l, "cgroupsPath", "linux.cgroupsPath", 0, e, &bad);
 	if (bad)
 		return -1;
+	if (s->cgroups_path && s->cgroups_path[0]) {
+		char cg[4096];
+		snprintf(cg, sizeof cg, "%s%s", s->cgroups_path[0] == '/' ? "" : "/", s->cgroups_path);
+		if (!kx_cgroup_path_ok(cg))
+			return kx_err_set(e, KX_EFAIL,
+					  "linux.cgroupsPath: \"%s\" is not a cgroup below the root "
+					  "(no \".\" or \"..\", not \"/\")", s->cgroups_path);
+	}
 	if (parse_resources(s, member(l, "resources"), e) < 0)
 		return -1;
 	if (str_array(member(l, "maskedPaths"), "linux.maskedPaths", &s->masked, &s->nmasked, e) < 0)

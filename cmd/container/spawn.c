@@ -769,7 +769,7 @@ pid_t ct_spawn(struct ct *c, pid_t *pid, kx_err *e)
 	n = read(sync[0], buf, sizeof buf - 1);
 	close(sync[0]);
 	buf[n > 0 ? n : 0] = 0;
-	if (!strncmp(buf, "ok ", 3)) {
+	if (!strncmp(buf, "ok ", 3) && atoi(buf + 3) > 1) {
 		*pid = (pid_t)atoi(buf + 3);
 		return shim;
 	}

@@ -178,4 +178,23 @@ is "$(ls "$S")" "" "failed creates leave no state"
 left=$(ls -d /sys/fs/cgroup/*$CG/x[0-9] 2>/dev/null)
 is "$left" "" "failed creates leave no cgroup"
 
+# A damaged state.json (pid 0 or -1, the root cgroup) must never lead to
+# kill(0), kill(-1) or emptying the root cgroup. Run inside a fresh pid
+# namespace so that even a regression could only hit that namespace.
+mkdir -p "$S/damaged"
+echo '{"id":"damaged","pid":-1,"pidStart":0,"shimPid":0,"cgroupsPath":"/"}' >"$S/damaged/state.json"
+SANDBOX() { unshare --pid --fork --mount-proc kx-container --root "$S" "$@"; }
+is "$(SANDBOX state damaged | jq -r .status)" "stopped" "a state.json with pid -1 is a stopped container"
+fails "kill refuses it" 1 SANDBOX kill damaged KILL
+like "$(cat "$T/.out")" 'not running' "as not running"
+echo '{"id":"damaged","pid":0,"pidStart":0,"shimPid":0,"cgroupsPath":"/kx/../.."}' >"$S/damaged/state.json"
+fails "kill refuses pid 0" 1 SANDBOX kill damaged KILL
+ok "delete removes its state without touching the root cgroup" SANDBOX delete --force damaged
+ok "and we are still here" test -d /sys/fs/cgroup
+is "$(ls "$S")" "" "the damaged state is gone"
+bundle rootcg .
+jq '.linux.cgroupsPath="/"' "$T/rootcg/config.json" >"$T/rootcg/c" && mv "$T/rootcg/c" "$T/rootcg/config.json"
+fails "cgroupsPath / is refused" 1 KC create --bundle "$T/rootcg" rootcg
+like "$(cat "$T/.out")" 'linux.cgroupsPath: "/" is not a cgroup below the root' "naming the field"
+
 done_testing

@@ -123,6 +123,10 @@ static void test_bad(void)
 	    "mounts[0]", "relative mount destination");
 	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"resources\":{\"memory\":{\"limit\":\"1G\"}}}}",
 	    "linux.resources.memory.limit: not a number", "memory limit as a string");
+	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"cgroupsPath\":\"/\"}}",
+	    "linux.cgroupsPath: \"/\" is not a cgroup below the root", "the root cgroup");
+	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"cgroupsPath\":\"kx/../..\"}}",
+	    "linux.cgroupsPath: \"kx/../..\"", "a cgroupsPath climbing out");
 }
 
 static void test_small(void)
@@ -138,6 +142,15 @@ static void test_small(void)
 	is_int(kx_cgroup_shares_to_weight(1024), 39, "1024 shares are weight 39");
 	is_int(kx_cgroup_shares_to_weight(2), 1, "2 shares are weight 1");
 	is_int(kx_cgroup_shares_to_weight(262144), 10000, "max shares are weight 10000");
+	ok(kx_cgroup_path_ok("/kx/web-1"), "a cgroup path below the root is fine");
+	ok(!kx_cgroup_path_ok("/"), "the root cgroup is refused");
+	ok(!kx_cgroup_path_ok("//"), "the root cgroup spelt // is refused");
+	ok(!kx_cgroup_path_ok(""), "an empty cgroup path is refused");
+	ok(!kx_cgroup_path_ok("kx/a"), "a relative cgroup path is refused");
+	ok(!kx_cgroup_path_ok("/kx/.."), "a cgroup path with .. is refused");
+	ok(!kx_cgroup_path_ok("/kx/../../x"), "a cgroup path climbing out is refused");
+	ok(!kx_cgroup_path_ok("/./"), "a cgroup path of . is refused");
+	ok(kx_cgroup_path_ok("/kx/..a/b."), "names merely starting with dots are fine");
 }
 
 int main(void)
