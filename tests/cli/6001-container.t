@@ -108,6 +108,54 @@ bundle pids "$(args sh -c 'for i in 1 2 3 4 5 6; do sleep 1 & done; wait') | .li
 out=$(KC run --bundle "$T/pids" pids 2>&1)
 like "$out" "can't fork" "the pids limit stops a fork bomb"
 
+# rlimits, oomScoreAdj, sysctl, masked and read-only paths, a read-only
+# bind mount, sysfs and mqueue, a device node, a cpuset
+mkdir -p "$T/shared" && echo from-host >"$T/shared/f"
+feat_script='echo nofile=$(ulimit -n)
+echo oom=$(cat /proc/self/oom_score_adj)
+echo msgmax=$(cat /proc/sys/kernel/msgmax)
+echo keys=$(wc -c </proc/keys)
+echo acpi=$(ls /proc/acpi | wc -l)
+echo x >/proc/sys/kernel/msgmax 2>/dev/null || echo procsys-ro
+echo bind=$(cat /data/f); touch /data/g 2>/dev/null || echo bind-ro
+ls -d /sys/kernel >/dev/null && echo sysfs
+grep -q " /dev/mqueue mqueue " /proc/mounts && echo mqueue
+ls -l /dev/kxnull | cut -c1
+echo hi >/dev/kxnull && echo devnode-ok
+grep Cpus_allowed_list /proc/self/status'
+feat_filter=$(cat <<'JQ'
+ .process.rlimits=[{type:"RLIMIT_NOFILE",soft:100,hard:200}] | .process.oomScoreAdj=500 |
+ .linux.sysctl={"kernel.msgmax":"12345"} | .linux.maskedPaths+=["/proc/keys","/proc/acpi"] |
+ .mounts+=[{destination:"/data",type:"bind",source:env.KX_SHARED,options:["rbind","ro"]},
+   {destination:"/sys",type:"sysfs",source:"sysfs",options:["nosuid","noexec","nodev","ro"]},
+   {destination:"/dev/mqueue",type:"mqueue",source:"mqueue",options:["nosuid","noexec","nodev"]}] |
+ .linux.devices=[{type:"c",path:"/dev/kxnull",major:1,minor:3,fileMode:438,uid:0,gid:0}] |
+ .linux.resources.devices=[{allow:false,access:"rwm"},{allow:true,type:"c",major:1,minor:3,access:"rwm"},
+   {allow:true,type:"c",major:1,minor:5,access:"rwm"},{allow:true,type:"c",major:1,minor:9,access:"rwm"}] |
+ .linux.resources.cpu.cpus="0"
+JQ
+)
+KX_SHARED=$T/shared bundle feat "$(args sh -c "$(printf "%s" "$feat_script" | tr "\n" ";")") | $feat_filter"
+out=$(KC run --bundle "$T/feat" feat 2>&1)
+like "$out" "nofile=100" "rlimits: RLIMIT_NOFILE soft limit"
+like "$out" "oom=500" "oomScoreAdj"
+like "$out" "msgmax=12345" "sysctl in the container's ipc namespace"
+like "$out" "keys=0" "maskedPaths hide a file (/proc/keys)"
+like "$out" "acpi=0" "and a directory (/proc/acpi)"
+like "$out" "procsys-ro" "readonlyPaths make /proc/sys read-only"
+like "$out" "bind=from-host" "a bind mount shows the host's file"
+like "$out" "bind-ro" "read-only as asked"
+like "$out" "sysfs" "sysfs mounted"
+like "$out" "mqueue" "mqueue mounted"
+like "$out" "^c$" "a device node from linux.devices"
+like "$out" "devnode-ok" "usable as the device cgroup allows"
+like "$out" "Cpus_allowed_list:.0$" "the cpuset limits the container to cpu 0"
+is "$(cat /proc/sys/kernel/msgmax)" "$(nsenter -t 1 -i cat /proc/sys/kernel/msgmax 2>/dev/null || cat /proc/sys/kernel/msgmax)" "the host's sysctl is untouched"
+
+# the device cgroup denies what it was not told to allow
+bundle nodev "$(args sh -c 'echo x >/dev/full; echo rc=$?') | .linux.resources.devices=[{allow:false,access:\"rwm\"},{allow:true,type:\"c\",major:1,minor:3,access:\"rwm\"}]"
+like "$(KC run --bundle "$T/nodev" nodev 2>&1)" "Operation not permitted" "a device the cgroup denies cannot be opened"
+
 # the lifecycle, with nothing left behind
 bundle life "$(args sleep 60)"
 ok "create" KC create --bundle "$T/life" life
