@@ -115,7 +115,7 @@ feat_script='echo nofile=$(ulimit -n)
 echo oom=$(cat /proc/self/oom_score_adj)
 echo msgmax=$(cat /proc/sys/kernel/msgmax)
 echo keys=$(wc -c </proc/keys)
-echo acpi=$(ls /proc/acpi | wc -l)
+echo irq=$(ls /proc/irq | wc -l)
 echo x >/proc/sys/kernel/msgmax 2>/dev/null || echo procsys-ro
 echo bind=$(cat /data/f); touch /data/g 2>/dev/null || echo bind-ro
 ls -d /sys/kernel >/dev/null && echo sysfs
@@ -125,7 +125,7 @@ echo hi >/dev/kxnull && echo devnode-ok
 grep Cpus_allowed_list /proc/self/status'
 feat_filter=$(cat <<'JQ'
  .process.rlimits=[{type:"RLIMIT_NOFILE",soft:100,hard:200}] | .process.oomScoreAdj=500 |
- .linux.sysctl={"kernel.msgmax":"12345"} | .linux.maskedPaths+=["/proc/keys","/proc/acpi"] |
+ .linux.sysctl={"kernel.msgmax":"12345"} | .linux.maskedPaths+=["/proc/keys","/proc/irq"] |
  .mounts+=[{destination:"/data",type:"bind",source:env.KX_SHARED,options:["rbind","ro"]},
    {destination:"/sys",type:"sysfs",source:"sysfs",options:["nosuid","noexec","nodev","ro"]},
    {destination:"/dev/mqueue",type:"mqueue",source:"mqueue",options:["nosuid","noexec","nodev"]}] |
@@ -141,7 +141,7 @@ like "$out" "nofile=100" "rlimits: RLIMIT_NOFILE soft limit"
 like "$out" "oom=500" "oomScoreAdj"
 like "$out" "msgmax=12345" "sysctl in the container's ipc namespace"
 like "$out" "keys=0" "maskedPaths hide a file (/proc/keys)"
-like "$out" "acpi=0" "and a directory (/proc/acpi)"
+like "$out" "irq=0" "and a directory (/proc/irq)"
 like "$out" "procsys-ro" "readonlyPaths make /proc/sys read-only"
 like "$out" "bind=from-host" "a bind mount shows the host's file"
 like "$out" "bind-ro" "read-only as asked"
