@@ -123,6 +123,25 @@ static void test_bad(void)
 	    "mounts[0]", "relative mount destination");
 	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"resources\":{\"memory\":{\"limit\":\"1G\"}}}}",
 	    "linux.resources.memory.limit: not a number", "memory limit as a string");
+	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"}}}",
+	    "linux.seccomp: not supported", "seccomp");
+	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"resources\":{\"memory\":{\"swappiness\":10}}}}",
+	    "linux.resources.memory.swappiness: not supported", "swappiness");
+	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}]}}",
+	    "linux.uidMappings: not supported", "uid mappings");
+	bad(HEAD "\"process\":{\"args\":[\"x\"],\"apparmorProfile\":\"p\"}}",
+	    "process.apparmorProfile: not supported", "apparmor");
+	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"rootfsPropagation\":\"shared\"}}",
+	    "linux.rootfsPropagation: \"shared\"", "shared root propagation");
+	{
+		struct kx_oci_spec s;
+		kx_err e = KX_ERR_INIT;
+		ok(parse(&s, HEAD "\"process\":{\"args\":[\"x\"],\"apparmorProfile\":\"\"},"
+			   "\"linux\":{\"seccomp\":null,\"uidMappings\":[],\"rootfsPropagation\":\"rprivate\","
+			   "\"resources\":{\"blockIO\":{},\"memory\":{\"swappiness\":0}}}}", &e) == 0,
+		   "empty or null unsupported fields are fine: %s", e.msg);
+		kx_oci_free(&s);
+	}
 	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"cgroupsPath\":\"/\"}}",
 	    "linux.cgroupsPath: \"/\" is not a cgroup below the root", "the root cgroup");
 	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"cgroupsPath\":\"kx/../..\"}}",
