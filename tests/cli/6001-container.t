@@ -48,7 +48,7 @@ cleanup() {
 		[ -d "$h$CG" ] || continue
 		find "$h$CG" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done
-	rmdir "/sys/fs/cgroup$CG" 2>/dev/null
+	rmdir "/sys/fs/cgroup$CG" "/sys/fs/cgroup/unified$CG/v2" "/sys/fs/cgroup/unified$CG" 2>/dev/null
 	ip netns del "kx-test-$$" 2>/dev/null
 }
 at_exit cleanup
@@ -205,6 +205,23 @@ ip netns add "kx-test-$$"
 ip -n "kx-test-$$" link add kxdummy0 type veth peer name kxdummy1
 bundle netns "$(args cat /proc/net/dev) | .linux.namespaces |= map(if .type==\"network\" then .path=\"/var/run/netns/kx-test-$$\" else . end)"
 like "$(KC run --bundle "$T/netns" netns 2>&1)" "kxdummy0" "a container joins an existing network namespace"
+
+# pure cgroup v2: a private mount namespace whose /sys/fs/cgroup is the
+# host's unified tree (it has no memory controller here)
+bundle v2 "$(args cat /proc/self/cgroup)"
+v2() { unshare --mount --propagation private sh -c 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"' sh "$@"; }
+if [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ] && v2 true 2>/dev/null; then
+	out=$(v2 kx-container --root "$S" run --bundle "$T/v2" v2 2>&1)
+	like "$out" "^0::$CG/v2$" "on pure cgroup v2 the container joins its cgroup in the unified tree"
+	ok "and delete removed it" test ! -e "/sys/fs/cgroup/unified$CG/v2"
+	jq '.linux.resources.memory.limit=16777216' "$T/v2/config.json" >"$T/v2/c" && mv "$T/v2/c" "$T/v2/config.json"
+	fails "a limit the v2 tree cannot enforce is refused" 1 v2 kx-container --root "$S" create --bundle "$T/v2" v2
+	like "$(cat "$T/.out")" 'linux.resources: .*memory.max' "naming the field and the file"
+	ok "leaving no cgroup" test ! -e "/sys/fs/cgroup/unified$CG/v2"
+	rmdir "/sys/fs/cgroup/unified$CG" 2>/dev/null
+else
+	diag "skipping simulated cgroup v2: not a hybrid host, or cgroup2 cannot be mounted"
+fi
 
 # bad bundles
 bundle norootfs '.root.path="nosuch"'
