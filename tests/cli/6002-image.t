@@ -213,6 +213,18 @@ ok "and it unpacks with its whiteouts" sh -c "[ -f '$T/flat2/d/new' ] && [ ! -e 
 echo garbage >"$T/garbage.tar"
 fails "load of something that is not an archive" 1 kx-image --root "$T/store2" load "$T/garbage.tar"
 
+# rm collects garbage only when no pull is in progress: a pull's blobs are
+# in no index until it tags the image. A store held open (as a pull holds
+# it) keeps rm waiting.
+mkfifo "$T/hold"
+flock -s "$S/gc.lock" sh -c "touch '$T/held'; cat '$T/hold' >/dev/null" &
+holder=$!
+wait_for 10 test -e "$T/held"
+fails "rm waits while the store is open elsewhere" 124 timeout 1 kx-image --root "$S" rm "$REG/test/wh:1"
+ok "and has removed nothing yet" sh -c "kx-image --root '$S' ls | grep -q test/wh"
+echo >"$T/hold"
+wait $holder
+
 # rm with garbage collection: the shared busybox layer stays
 ok "rm an image" KI rm "$REG/test/wh:1"
 ok "ls no longer shows it" sh -c "! kx-image --root '$S' ls | grep -q test/wh"
