@@ -9,6 +9,7 @@
 
 #include "api.h"
 #include "table.h"
+#include "openapi.h"
 #include "clock.h"
 #include "err.h"
 #include "json.h"
@@ -717,6 +718,26 @@ static void op_init(struct op *o, const struct target *t, int verb)
 	snprintf(o->sub, sizeof o->sub, "%s", t->sub);
 }
 
+/* fieldValidation=Strict: refuse a field the kind's schema does not declare,
+ * in Kubernetes' words. Ignore and Warn accept it (no warnings are sent). */
+static int check_fields(struct MHD_Connection *c, const kx_kind *k, jv obj, st_err *e)
+{
+	const char *fv = arg(c, "fieldValidation");
+	char path[512];
+
+	if (!fv || !*fv || !strcmp(fv, "Ignore") || !strcmp(fv, "Warn"))
+		return 0;
+	if (strcmp(fv, "Strict"))
+		return st_fail(e, 400, "BadRequest",
+			       "fieldValidation: Unsupported value: \"%.100s\": supported values: "
+			       "\"Ignore\", \"Strict\", \"Warn\"", fv);
+	if (openapi_unknown_field(k, obj, path, sizeof path))
+		return st_fail(e, 400, "BadRequest",
+			       "%s in version \"%s\" cannot be handled as a %s: strict decoding error: "
+			       "unknown field \"%s\"", k->kind, k->version, k->kind, path);
+	return 0;
+}
+
 static enum MHD_Result do_create(struct MHD_Connection *c, struct req *r, struct target *t)
 {
 	struct op o;
@@ -724,7 +745,8 @@ static enum MHD_Result do_create(struct MHD_Connection *c, struct req *r, struct
 	jv obj;
 	char ns[256];
 
-	if (body_object(r, &obj, &e) < 0 || check_type(t->k, obj, &e) < 0) {
+	if (body_object(r, &obj, &e) < 0 || check_type(t->k, obj, &e) < 0 ||
+	    check_fields(c, t->k, obj, &e) < 0) {
 		if (e.code == 400 && jv_is_valid(obj))
 			jv_free(obj);
 		return send_err(c, r, &e, t->k, NULL);
@@ -812,6 +834,10 @@ static enum MHD_Result do_update(struct MHD_Connection *c, struct req *r, struct
 			st_fail(&e, 400, "BadRequest", "a Scale must be a JSON object");
 		return send_err(c, r, &e, t->k, t->name);
 	}
+	if (!scale && check_fields(c, t->k, obj, &e) < 0) {
+		jv_free(obj);
+		return send_err(c, r, &e, t->k, t->name);
+	}
 	op_init(&o, t, scale ? OP_SCALE_UPDATE : OP_UPDATE);
 	o.body = obj;
 	return run_op(c, r, &o);
@@ -844,6 +870,10 @@ static enum MHD_Result do_patch(struct MHD_Connection *c, struct req *r, struct 
 	if (ptype != PATCH_JSON && jv_get_kind(obj) != JV_KIND_OBJECT) {
 		jv_free(obj);
 		return fail(c, r, 400, "BadRequest", "a merge patch must be a JSON object");
+	}
+	if (ptype != PATCH_JSON && !*t->sub && check_fields(c, t->k, obj, &e) < 0) {
+		jv_free(obj);
+		return send_err(c, r, &e, t->k, t->name);
 	}
 	op_init(&o, t, !strcmp(t->sub, "scale") ? OP_SCALE_PATCH : OP_PATCH);
 	o.ptype = ptype;
@@ -1068,6 +1098,18 @@ static enum MHD_Result route(struct MHD_Connection *c, struct req *r, const char
 		char *m = metrics_text();
 		return strcmp(method, "GET") ? (free(m), not_allowed(c, r))
 					     : send_text(c, r, 200, m, strlen(m), "text/plain; version=0.0.4");
+	}
+	if (n >= 2 && !strcmp(seg[0], "openapi") && !strcmp(seg[1], "v3")) {
+		char gv[512] = "";
+		size_t len;
+		for (int i = 2; i < n; i++)
+			snprintf(gv + strlen(gv), sizeof gv - strlen(gv), "%s%s", i > 2 ? "/" : "", seg[i]);
+		if (strcmp(method, "GET"))
+			return not_allowed(c, r);
+		char *doc = openapi_doc(gv, &len);
+		if (!doc)
+			return fail(c, r, 404, "NotFound", "the server could not find the requested resource");
+		return send_text(c, r, 200, doc, len, "application/json");
 	}
 	if (n >= 1 && !strcmp(seg[0], "api")) {
 		if (n <= 2)
