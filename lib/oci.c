@@ -695,6 +695,14 @@ int kx_oci_parse(struct kx_oci_spec *s, const char *text, size_t n, const char *
 		return -1;
 	if (s->hostname && s->hostname[0] && !(s->clone_flags & CLONE_NEWUTS))
 		return kx_err_set(e, KX_EFAIL, "hostname: needs a new uts namespace in linux.namespaces");
+	if (!(s->clone_flags & CLONE_NEWNS)) {
+		/* all of these change mounts: only in the container's own namespace */
+		const char *f = s->nmounts ? "mounts" : s->root_readonly ? "root.readonly" :
+				s->nmasked ? "linux.maskedPaths" : s->nreadonly ? "linux.readonlyPaths" :
+				s->ndevices ? "linux.devices" : s->nsysctl ? "linux.sysctl" : NULL;
+		if (f)
+			return kx_err_set(e, KX_EFAIL, "%s: needs a new mount namespace in linux.namespaces", f);
+	}
 	v = member(s->json, "annotations");
 	s->annotations = jv_get_kind(v) == JV_KIND_OBJECT ? v : jv_null();
 	return 0;

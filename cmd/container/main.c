@@ -278,10 +278,6 @@ static pid_t do_create(const char *id, pid_t *pid, int run, kx_err *e)
 			   errno == ENOENT ? "does not exist" : "is not a directory");
 		goto fail;
 	}
-	if (!(c.spec.clone_flags & CLONE_NEWNS) && c.spec.nmounts) {
-		kx_err_set(e, KX_EFAIL, "mounts: need a new mount namespace in linux.namespaces");
-		goto fail;
-	}
 	if (open_ns(&c, e) < 0)
 		goto fail;
 	if (mkdir(root_dir, 0711) < 0 && errno != EEXIST) {

@@ -555,6 +555,7 @@ static void init_main(struct ct *c, int ready_fd, int go_fd)
 	kx_err e = KX_ERR_INIT;
 	char exe[PATH_MAX], msg[1100], go;
 	int clone = s->clone_flags & ~CLONE_NEWPID;
+	struct stat mnt_before;
 
 	if (kx_cgroup_enter(c->cgroup, 0, &e) < 0)
 		goto fail;
@@ -563,12 +564,23 @@ static void init_main(struct ct *c, int ready_fd, int go_fd)
 			kx_err_set(&e, KX_EFAIL, "cannot join namespace %d: %s", i, strerror(errno));
 			goto fail;
 		}
+	if (stat("/proc/self/ns/mnt", &mnt_before) < 0)
+		memset(&mnt_before, 0, sizeof mnt_before);
 	if (unshare(clone) < 0) {
 		kx_err_set(&e, KX_EFAIL, "cannot create namespaces: %s", strerror(errno));
 		goto fail;
 	}
-	if ((clone & CLONE_NEWNS) && setup_rootfs(c, &e) < 0)
-		goto fail;
+	if (clone & CLONE_NEWNS) {
+		/* Never change mounts or propagation in the mount namespace we
+		 * came from: make sure we really are in a new one. */
+		struct stat now;
+		if (stat("/proc/self/ns/mnt", &now) < 0 || now.st_ino == mnt_before.st_ino) {
+			kx_err_set(&e, KX_EFAIL, "not in a new mount namespace: refusing to set up the root");
+			goto fail;
+		}
+		if (setup_rootfs(c, &e) < 0)
+			goto fail;
+	}
 	if (!(clone & CLONE_NEWNS)) {
 		if (chroot(s->root) < 0 || chdir("/") < 0) {
 			kx_err_set(&e, KX_EFAIL, "chroot \"%s\": %s", s->root, strerror(errno));

@@ -206,6 +206,19 @@ ip -n "kx-test-$$" link add kxdummy0 type veth peer name kxdummy1
 bundle netns "$(args cat /proc/net/dev) | .linux.namespaces |= map(if .type==\"network\" then .path=\"/var/run/netns/kx-test-$$\" else . end)"
 like "$(KC run --bundle "$T/netns" netns 2>&1)" "kxdummy0" "a container joins an existing network namespace"
 
+# no mount namespace: chroot, and the host's mounts stay as they were
+bundle nomnt "$(args sh -c 'echo in-chroot') | del(.mounts) | .linux.namespaces=[{type:\"pid\"},{type:\"uts\"}] | del(.linux.maskedPaths, .linux.readonlyPaths)"
+KC create --bundle "$T/nomnt" nomnt >"$T/nomnt.out" 2>&1
+is "$(grep -c "$T" /proc/self/mountinfo)" "0" "a container without a mount namespace mounts nothing on the host"
+KC start nomnt
+wait_for 10 sh -c "kx-container --root '$S' state nomnt | grep -q stopped"
+is "$(KC state nomnt | jq -r .exitCode)" "0" "and runs chrooted"
+KC delete nomnt
+is "$(cat "$T/nomnt.out")" "in-chroot" "in its root"
+bundle nomnt2 '.linux.namespaces=[{type:"pid"},{type:"uts"}] | del(.mounts)'
+fails "masked paths without a mount namespace are refused" 1 KC create --bundle "$T/nomnt2" nomnt2
+like "$(cat "$T/.out")" "linux.maskedPaths: needs a new mount namespace" "naming the field"
+
 # pure cgroup v2: a private mount namespace whose /sys/fs/cgroup is the
 # host's unified tree (it has no memory controller here)
 bundle v2 "$(args cat /proc/self/cgroup)"

@@ -123,6 +123,10 @@ static void test_bad(void)
 	    "mounts[0]", "relative mount destination");
 	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"resources\":{\"memory\":{\"limit\":\"1G\"}}}}",
 	    "linux.resources.memory.limit: not a number", "memory limit as a string");
+	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"maskedPaths\":[\"/proc/kcore\"]}}",
+	    "linux.maskedPaths: needs a new mount namespace", "masked paths without a mount namespace");
+	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"namespaces\":[{\"type\":\"mount\",\"path\":\"/proc/1/ns/mnt\"}],\"sysctl\":{\"a.b\":\"1\"}}}",
+	    "linux.sysctl: needs a new mount namespace", "sysctl in a joined mount namespace");
 	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"}}}",
 	    "linux.seccomp: not supported", "seccomp");
 	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"resources\":{\"memory\":{\"swappiness\":10}}}}",
