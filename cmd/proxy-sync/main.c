@@ -484,7 +484,7 @@ static int ws_pass(struct cfg *c, wstate *w, int full, kx_err *e)
 			px_ruleset_add(next[fi], px_frag_ref(f));
 		}
 	}
-	jv_object_foreach(jv_copy(w->dirty), key, val) {
+	jv_object_foreach(w->dirty, key, val) {
 		jv ent = jv_object_get(jv_copy(w->by_svc), jv_copy(key));
 		px_model m;
 		changed++;
@@ -516,10 +516,12 @@ static int ws_pass(struct cfg *c, wstate *w, int full, kx_err *e)
 		px_ruleset *r = next[fi];
 		qsort(r->frags, r->n, sizeof *r->frags, cmp_frag_key);
 		int empty6 = fi == 1 && r->n <= 1;
+		/* no IPv6 services before or now: nothing to look at between
+		 * full passes (which remove a leftover ip6 table) */
+		if (empty6 && !full && w->cur[1]->n <= 1)
+			continue;
 		/* full: compare with what the kernel has; else with what we sent */
 		rc = sync_family(fi ? 6 : 4, empty6 ? NULL : r, full ? NULL : w->cur[fi], e);
-		if (fi == 1 && empty6 && !full)
-			rc = 0;
 	}
 	for (int fi = 0; fi < 2; fi++) {
 		if (rc == 0) {

@@ -96,11 +96,25 @@ static void cand_add(cands *c, const cand *x)
 	c->v[c->n++] = *x;
 }
 
-static epsrc *src_get(epsrc **v, size_t *n, const char *ns, const char *name)
+/* The endpoints source of service ns/name, found through index (a jv
+ * object "ns/name" -> position), created when create is set. */
+static epsrc *src_find(epsrc **v, size_t *n, jv *index, const char *ns, const char *name,
+		       int create)
 {
-	for (size_t i = 0; i < *n; i++)
-		if (!strcmp((*v)[i].ns, ns) && !strcmp((*v)[i].name, name))
-			return &(*v)[i];
+	char key[400];
+	jv pos;
+
+	snprintf(key, sizeof key, "%s/%s", ns, name);
+	pos = jv_object_get(jv_copy(*index), jv_string(key));
+	if (jv_get_kind(pos) == JV_KIND_NUMBER) {
+		size_t i = (size_t)jv_number_value(pos);
+		jv_free(pos);
+		return &(*v)[i];
+	}
+	jv_free(pos);
+	if (!create)
+		return NULL;
+	*index = jv_object_set(*index, jv_string(key), jv_number((double)*n));
 	*v = realloc(*v, (*n + 1) * sizeof **v);
 	epsrc *s = &(*v)[(*n)++];
 	memset(s, 0, sizeof *s);
@@ -268,7 +282,7 @@ static void svc_free(px_svc *s)
 }
 
 /* One px_svc per IP family of a Service. Borrows obj. */
-static int read_service(px_model *m, jv obj, epsrc *srcs, size_t nsrcs, struct kx_err *e)
+static int read_service(px_model *m, jv obj, epsrc *src, struct kx_err *e)
 {
 	char ns[64], name[256], type[32], buf[256], lb[16], sched[16];
 	jv ips, ports, ext;
@@ -315,10 +329,6 @@ static int read_service(px_model *m, jv obj, epsrc *srcs, size_t nsrcs, struct k
 	if (!fams[0] && !fams[1])
 		return 0; /* headless: DNS only, nothing to proxy */
 
-	epsrc *src = NULL;
-	for (size_t i = 0; i < nsrcs; i++)
-		if (!strcmp(srcs[i].ns, ns) && !strcmp(srcs[i].name, name))
-			src = &srcs[i];
 
 	for (int fi = 0; fi < 2; fi++) {
 		px_svc s;
@@ -439,6 +449,7 @@ int px_model_build(px_model *m, jv objs, const px_opts *o, kx_err *e)
 {
 	epsrc *srcs = NULL;
 	size_t nsrcs = 0;
+	jv index;
 	char kind[64], ns[64], name[256];
 	int rc = 0;
 
@@ -447,6 +458,7 @@ int px_model_build(px_model *m, jv objs, const px_opts *o, kx_err *e)
 		jv_free(objs);
 		return kx_err_set(e, 1, "expected a list of objects");
 	}
+	index = jv_object();
 	/* endpoints first, slices winning over Endpoints */
 	for (int pass = 0; pass < 2; pass++) {
 		jv_array_foreach(objs, i, obj) {
@@ -463,7 +475,7 @@ int px_model_build(px_model *m, jv objs, const px_opts *o, kx_err *e)
 					svc = strdup(jv_string_value(v));
 				jv_free(v);
 				if (svc) {
-					epsrc *s = src_get(&srcs, &nsrcs, ns, svc);
+					epsrc *s = src_find(&srcs, &nsrcs, &index, ns, svc, 1);
 					if (!s->from_slice) {
 						s->c.n = 0;
 						s->from_slice = 1;
@@ -473,7 +485,7 @@ int px_model_build(px_model *m, jv objs, const px_opts *o, kx_err *e)
 				}
 			} else if (pass == 1 && !strcmp(kind, "Endpoints") &&
 				   px_str(obj, "metadata.name", name, sizeof name, NULL)) {
-				epsrc *s = src_get(&srcs, &nsrcs, ns, name);
+				epsrc *s = src_find(&srcs, &nsrcs, &index, ns, name, 1);
 				if (!s->from_slice)
 					read_endpoints(s, obj, o);
 			}
@@ -483,8 +495,13 @@ int px_model_build(px_model *m, jv objs, const px_opts *o, kx_err *e)
 	jv_array_foreach(objs, i, obj) {
 		(void)i;
 		px_str(obj, "kind", kind, sizeof kind, "");
-		if (!strcmp(kind, "Service") && read_service(m, obj, srcs, nsrcs, e) < 0)
-			rc = -1;
+		if (!strcmp(kind, "Service")) {
+			char ns[64], name[256];
+			px_str(obj, "metadata.namespace", ns, sizeof ns, "default");
+			px_str(obj, "metadata.name", name, sizeof name, "");
+			if (read_service(m, obj, src_find(&srcs, &nsrcs, &index, ns, name, 0), e) < 0)
+				rc = -1;
+		}
 		jv_free(obj);
 		if (rc < 0)
 			break;
@@ -493,6 +510,7 @@ int px_model_build(px_model *m, jv objs, const px_opts *o, kx_err *e)
 	for (size_t i = 0; i < nsrcs; i++)
 		free(srcs[i].c.v);
 	free(srcs);
+	jv_free(index);
 	if (rc < 0) {
 		px_model_free(m);
 		return -1;

@@ -26,7 +26,9 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
+#include "clock.h"
 #include "err.h"
+#include "log.h"
 #include "proxy.h"
 
 #ifndef NETLINK_EXT_ACK
@@ -334,6 +336,15 @@ static struct nftnl_set_elem *verdict_elem(const void *key, size_t klen, const c
 	return el;
 }
 
+/* A netlink attribute's length is 16 bits: the nested list of elements of
+ * one message must stay under 64 KiB, so long lists take several messages.
+ * elem_size over-estimates one element's encoding. */
+#define ELEMS_MAX_BYTES 48000
+static size_t elem_size(const char *chain)
+{
+	return 96 + (chain ? strlen(chain) : 0);
+}
+
 /* numgen/jhash ... vmap { 0 : goto a, 1 : goto b }: an anonymous constant map
  * created in the same batch, referenced by its id. */
 static uint32_t b_anon_map(batch *b, const px_rule *pr, const px_op *op)
@@ -353,14 +364,23 @@ static uint32_t b_anon_map(batch *b, const px_rule *pr, const px_op *op)
 	nlh = b_msg(b, 4096, NFT_MSG_NEWSET, NLM_F_CREATE, op);
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	b_done(b, nlh);
-	for (size_t i = 0; i < pr->ntargets; i++) {
-		uint32_t k = (uint32_t)i;
-		nftnl_set_elem_add(s, verdict_elem(&k, 4, pr->targets[i]));
-	}
-	nlh = b_msg(b, 1024 + 400 * pr->ntargets, NFT_MSG_NEWSETELEM, NLM_F_CREATE, op);
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	b_done(b, nlh);
 	nftnl_set_free(s);
+	/* the elements, in messages whose nested list stays under 64 KiB */
+	for (size_t i = 0; i < pr->ntargets;) {
+		size_t bytes = 0, j = i;
+		s = new_set(b->family, "__map%d");
+		nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+		for (; j < pr->ntargets && bytes < ELEMS_MAX_BYTES; j++) {
+			uint32_t k = (uint32_t)j;
+			nftnl_set_elem_add(s, verdict_elem(&k, 4, pr->targets[j]));
+			bytes += elem_size(pr->targets[j]);
+		}
+		nlh = b_msg(b, 4096 + bytes, NFT_MSG_NEWSETELEM, NLM_F_CREATE, op);
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		b_done(b, nlh);
+		nftnl_set_free(s);
+		i = j;
+	}
 	return id;
 }
 
@@ -507,6 +527,30 @@ static void encode_rule(batch *b, struct nftnl_rule *r, const px_rule *pr, const
 		add(r, e);
 		break;
 	}
+	case RK_NG_PICK: {
+		struct nftnl_expr *e = nftnl_expr_alloc("numgen");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NG_MODULUS, (uint32_t)pr->mod);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NG_TYPE, NFT_NG_RANDOM);
+		add(r, e);
+		e_cmp_u32(r, NFT_REG_1, NFT_CMP_EQ, (uint32_t)pr->val);
+		e_verdict(r, NFT_GOTO, pr->chain);
+		break;
+	}
+	case RK_HASH_PICK: {
+		struct nftnl_expr *e = nftnl_expr_alloc("hash");
+		e_addr(r, fam, 1, NFT_REG_2);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SREG, NFT_REG_2);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_LEN, v6 ? 16 : 4);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_MODULUS, (uint32_t)pr->mod);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SEED, pr->seed);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_TYPE, NFT_HASH_JENKINS);
+		add(r, e);
+		e_cmp_u32(r, NFT_REG_1, NFT_CMP_EQ, (uint32_t)pr->val);
+		e_verdict(r, NFT_GOTO, pr->chain);
+		break;
+	}
 	case RK_PICK: {
 		uint32_t id = b_anon_map(b, pr, op);
 		if (pr->lb == PX_LB_SH) {
@@ -596,7 +640,8 @@ static size_t b_elems(batch *b, const px_ops *ops, size_t i)
 	size_t j = i, room = 1024;
 	struct nlmsghdr *nlh;
 
-	while (j < ops->n && j - i < 2048 && ops->ops[j].kind == op->kind &&
+	size_t bytes = 0;
+	while (j < ops->n && bytes < ELEMS_MAX_BYTES && ops->ops[j].kind == op->kind &&
 	       !strcmp(ops->ops[j].elem->set, op->elem->set)) {
 		const px_op *o = &ops->ops[j];
 		unsigned char k[32];
@@ -610,10 +655,10 @@ static size_t b_elems(batch *b, const px_ops *ops, size_t i)
 			nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, k, (uint32_t)kl);
 			nftnl_set_elem_add(s, el);
 		}
-		room += 400;
+		bytes += elem_size(o->elem->verdict);
 		j++;
 	}
-	nlh = b_msg(b, room, type, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0, op);
+	nlh = b_msg(b, room + bytes, type, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0, op);
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	b_done(b, nlh);
 	nftnl_set_free(s);
@@ -716,6 +761,7 @@ static int b_send(batch *b, uint32_t ack_seq, kx_err *e)
 
 	if (!nl)
 		return -1;
+	int64_t t0 = kx_now_ms();
 	if (mnl_socket_sendto(nl, b->p, b->len) < 0) {
 		kx_err_set(e, 1, "cannot send %zu bytes to nf_tables: %s", b->len, strerror(errno));
 		mnl_socket_close(nl);
@@ -751,6 +797,8 @@ static int b_send(batch *b, uint32_t ack_seq, kx_err *e)
 			break;
 	}
 	mnl_socket_close(nl);
+	kx_log_debug(2, "the kernel took %lld ms for %zu messages, %zu bytes",
+		     (long long)(kx_now_ms() - t0), b->nmsg + 1, b->len);
 	return failed ? -1 : 0;
 }
 

@@ -102,7 +102,9 @@ enum px_rk {
 	RK_AFF_GOTO,               /* ip saddr @SET goto CHAIN */
 	RK_AFF_UPDATE,             /* update @SET { ip saddr } */
 	RK_DNAT,                   /* meta l4proto P dnat to ADDR:PORT */
-	RK_PICK,                   /* numgen random|inc / jhash ip saddr mod N vmap {...} */
+	RK_PICK,                   /* numgen inc mod N vmap { 0 : goto A, ... } (rr) */
+	RK_NG_PICK,                /* numgen random mod MOD VAL goto CHAIN */
+	RK_HASH_PICK,              /* jhash ip saddr mod MOD seed SEED VAL goto CHAIN */
 };
 
 typedef struct px_rule {
@@ -113,6 +115,7 @@ typedef struct px_rule {
 	const char *addr;    /* address or CIDR */
 	int proto, port;
 	int lb;              /* RK_PICK: enum px_lb */
+	int mod, val;        /* RK_NG_PICK, RK_HASH_PICK */
 	uint32_t seed;       /* RK_PICK with PX_LB_SH */
 	const char **targets;/* RK_PICK: endpoint chains, goto'd */
 	size_t ntargets;

@@ -7,8 +7,9 @@
  *                                fib daddr type local meta l4proto . th dport
  *                                    vmap @service-nodeports
  *   service-ips elements         CLUSTERIP . tcp . 80 : goto svc-NS/NAME/tcp/PORT
- *   svc-...                      picks an endpoint: numgen random|inc or jhash
- *                                ip saddr, into a verdict map of ep- chains
+ *   svc-...                      picks an endpoint: numgen random (a rule per
+ *                                endpoint), jhash ip saddr, or numgen inc into
+ *                                a verdict map of ep- chains
  *   ep-...                       marks hairpin traffic, then DNATs
  *   ext-...                      NodePort and external IPs: marks for
  *                                masquerade (Cluster policy), or sends to
@@ -318,6 +319,24 @@ static void pick_chain(px_frag *f, px_chain *c, const px_svc *s, const char **ep
 		rule_chain(c, RK_GOTO, epchains[idx[0]]);
 		return;
 	}
+	if (s->lb != PX_LB_RR) {
+		/* random: endpoint i with probability 1/(n-i) among those left,
+		 * which is 1/n each, as iptables' statistic rules do; sh: the
+		 * same hash of the client address in every rule. No set: the
+		 * kernel names and finds anonymous sets by walking all of them,
+		 * which makes a batch of 10,000 services quadratic. */
+		uint32_t seed = (uint32_t)px_hash(PX_HASH_INIT, key, strlen(key));
+		for (size_t i = 0; i + 1 < n; i++) {
+			px_rule *r = add_rule(c, s->lb == PX_LB_SH ? RK_HASH_PICK : RK_NG_PICK);
+			r->mod = s->lb == PX_LB_SH ? (int)n : (int)(n - i);
+			r->val = s->lb == PX_LB_SH ? (int)i : 0;
+			r->seed = seed;
+			r->chain = epchains[idx[i]];
+		}
+		rule_chain(c, RK_GOTO, epchains[idx[n - 1]]);
+		return;
+	}
+	/* rr needs one counter for the service: one numgen into a verdict map */
 	px_rule *r = add_rule(c, RK_PICK);
 	r->lb = s->lb;
 	r->seed = (uint32_t)px_hash(PX_HASH_INIT, key, strlen(key));
@@ -567,6 +586,11 @@ int px_render_rule(kx_buf *b, int family, const px_rule *r)
 					   r->addr, r->port);
 		return kx_buf_addf(b, "meta l4proto %s dnat to %s:%d", px_proto_name(r->proto),
 				   r->addr, r->port);
+	case RK_NG_PICK:
+		return kx_buf_addf(b, "numgen random mod %d %d goto %s", r->mod, r->val, r->chain);
+	case RK_HASH_PICK:
+		return kx_buf_addf(b, "jhash %s saddr mod %d seed 0x%x %d goto %s", ip, r->mod, r->seed,
+				   r->val, r->chain);
 	case RK_PICK:
 		if (r->lb == PX_LB_SH)
 			kx_buf_addf(b, "jhash %s saddr mod %zu seed 0x%x vmap { ", ip, r->ntargets,
