@@ -185,20 +185,29 @@ const char *px_proto_name(int proto)
 	return proto == PX_UDP ? "udp" : proto == PX_SCTP ? "sctp" : "tcp";
 }
 
-/* A chain's hash: its hook and its rules as text, plus salt (what the rules
- * depend on that their text does not show, such as an affinity timeout). */
+/* A chain's hash: its hook and its rules (every field that reaches the
+ * text or the kernel), plus salt (what the rules depend on that they do not
+ * show, such as an affinity timeout). Fields, not text: this runs for every
+ * chain of every pass. */
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	return s ? px_hash(h, s, strlen(s) + 1) : px_hash(h, "", 1);
+}
+
 static uint64_t chain_hash(const px_chain *c, int family, uint64_t salt)
 {
-	kx_buf b = KX_BUF_INIT;
-	uint64_t h;
+	int head[4] = {c->hook, c->nat, c->prio, family};
+	uint64_t h = px_hash(PX_HASH_INIT, head, sizeof head);
 
-	kx_buf_addf(&b, "%d %d %d\n", c->hook, c->nat, c->prio);
 	for (size_t j = 0; j < c->nrules; j++) {
-		px_render_rule(&b, family, &c->rules[j]);
-		kx_buf_addc(&b, '\n');
+		const px_rule *r = &c->rules[j];
+		int v[7] = {r->kind, r->proto, r->port, r->lb, r->mod, r->val, (int)r->seed};
+		h = px_hash(h, v, sizeof v);
+		h = hash_str(hash_str(hash_str(hash_str(h, r->chain), r->set), r->set2), r->addr);
+		for (size_t k = 0; k < r->ntargets; k++)
+			h = hash_str(h, r->targets[k]);
 	}
-	h = px_hash(px_hash(PX_HASH_INIT, b.p, b.len), &salt, sizeof salt);
-	kx_buf_free(&b);
+	h = px_hash(h, &salt, sizeof salt);
 	return h ? h : 1;
 }
 
