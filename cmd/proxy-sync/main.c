@@ -279,8 +279,10 @@ static int run_once(struct cfg *c, jv objs, kx_err *e)
 	px_model m;
 	int rc = 0;
 
+	int64_t t0 = kx_now_ms();
 	if (px_model_build(&m, objs, &c->o, e) < 0)
 		return -1;
+	kx_log_debug(2, "model: %zu services in %lld ms", m.n, (long long)(kx_now_ms() - t0));
 	for (size_t i = 0; i < m.nwarn; i++)
 		kx_log_debug(1, "%s", m.warnings[i]);
 	if (!strcmp(c->mode, "ipvs")) {
@@ -311,8 +313,12 @@ static int run_once(struct cfg *c, jv objs, kx_err *e)
 	}
 	for (int fam = 4; fam <= 6 && rc == 0; fam += 2) {
 		px_ruleset *r = NULL;
+		int64_t t1 = kx_now_ms();
 		if (fam == 4 || has_family(&m, 6))
 			r = px_rules_build(&m, fam, &c->o);
+		if (r)
+			kx_log_debug(2, "ruleset %s kx: decided in %lld ms", fam == 6 ? "ip6" : "ip",
+				     (long long)(kx_now_ms() - t1));
 		if (c->dry_run) {
 			if (r) {
 				kx_buf b = KX_BUF_INIT;
@@ -874,8 +880,12 @@ int main(int argc, char **argv)
 	}
 	{
 		jv objs;
+		int64_t t0 = kx_now_ms();
 		if (c.file) {
 			objs = kx_input_load(c.file, &e);
+			if (jv_is_valid(objs))
+				kx_log_debug(2, "read %d objects in %lld ms", jv_array_length(jv_copy(objs)),
+					     (long long)(kx_now_ms() - t0));
 		} else {
 			kx_client *cl = kx_client_new(kx_server_url(c.server), &e);
 			if (!cl)
