@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "cli.h"
 #include "err.h"
@@ -162,18 +163,61 @@ static int help_list(void)
 	return 0;
 }
 
+/* The page shipped beside the program (a build tree or a prefix:
+ * BIN/../man/kx-NAME.N or BIN/../share/man/manN/kx-NAME.N), or "". */
+static void local_page(const char *name, char *out, size_t n)
+{
+	for (char sec = '1'; sec <= '8'; sec++) {
+		snprintf(out, n, "%s/../man/kx-%s.%c", self_dir, name, sec);
+		if (access(out, R_OK) == 0)
+			return;
+		snprintf(out, n, "%s/../share/man/man%c/kx-%s.%c", self_dir, sec, name, sec);
+		if (access(out, R_OK) == 0)
+			return;
+	}
+	out[0] = 0;
+}
+
+/* Run argv and return its exit status (-1 if it could not run). */
+static int run(char *const argv[])
+{
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &st, 0) < 0)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* kx help NAME: the manual page of kx-NAME, from beside kx first, then
+ * from man's path; the program's own --help when there is none. */
 static int help_one(const char *name)
 {
-	char path[PATH_MAX], page[128];
+	char path[PATH_MAX], page[PATH_MAX];
 
 	if (find_command(name, path, sizeof path) < 0) {
 		kx_log_error("'%s' is not a kx command; see 'kx help'", name);
 		return KX_EUSAGE;
 	}
-	snprintf(page, sizeof page, "kx-%s", name);
-	fflush(stdout);
-	execlp("man", "man", page, (char *)NULL);
-	/* no man: the program's own --help */
+	local_page(name, page, sizeof page);
+	if (page[0]) {
+		char *argv[] = {"man", "-l", page, NULL};
+		if (run(argv) == 0)
+			return 0;
+	} else {
+		char *argv[] = {"man", page, NULL};
+		snprintf(page, sizeof page, "kx-%s", name);
+		if (run(argv) == 0)
+			return 0;
+	}
+	/* no man, or no page: the program's own --help */
 	execl(path, path, "--help", (char *)NULL);
 	kx_log_error("cannot run \"%s\": %s", path, strerror(errno));
 	return KX_EFAIL;

@@ -1,0 +1,240 @@
+/* kx-node-run: the kubelet. Registers this machine as a Node, renews its
+ * Lease, and runs the pods bound to it, keeping all its state in files
+ * under --root so that it can be killed, restarted or run from cron
+ * (--once) without touching the pods. */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "err.h"
+#include "http.h"
+#include "json.h"
+#include "lock.h"
+#include "log.h"
+#include "noderun.h"
+
+enum {
+	OPT_NODE = KX_OPT_FIRST_PRIVATE,
+	OPT_ROOT,
+	OPT_POD_CIDR,
+	OPT_CLUSTER_DNS,
+	OPT_CLUSTER_DOMAIN,
+	OPT_RUNTIME,
+	OPT_IMAGE,
+	OPT_ONCE,
+	OPT_PORT,
+	OPT_NODE_IP,
+	OPT_LOG_DIR,
+	OPT_DRY_RUN,
+	OPT_NO_PROBES,
+	OPT_BRIDGE,
+	OPT_COPY_LOG,
+	OPT_LOG_MAX,
+};
+
+static const struct kx_opt opts[] = {
+	{"node", required_argument, OPT_NODE, "NAME", "this node's name (default: the host name)"},
+	{"root", required_argument, OPT_ROOT, "DIR", "where the node's state is (default /var/lib/kx)"},
+	{"pod-cidr", required_argument, OPT_POD_CIDR, "CIDR",
+	 "the pods' addresses on this node (default: the Node's spec.podCIDR)"},
+	{"cluster-dns", required_argument, OPT_CLUSTER_DNS, "IP", "the nameserver pods use"},
+	{"cluster-domain", required_argument, OPT_CLUSTER_DOMAIN, "DOMAIN",
+	 "the cluster's DNS domain (default cluster.local)"},
+	{"runtime", required_argument, OPT_RUNTIME, "PATH",
+	 "the OCI runtime (default kx-container; runc's command line)"},
+	{"image-tool", required_argument, OPT_IMAGE, "PATH", "the image service (default kx-image)"},
+	{"port", required_argument, OPT_PORT, "PORT",
+	 "serve container logs on this port (default 10250; 0: off)"},
+	{"node-ip", required_argument, OPT_NODE_IP, "IP",
+	 "the node's InternalIP, where the store reaches its logs (default 127.0.0.1)"},
+	{"log-dir", required_argument, OPT_LOG_DIR, "DIR",
+	 "where container logs go (default /var/log/kx/pods)"},
+	{"bridge", required_argument, OPT_BRIDGE, "NAME", "the pods' bridge (default kx0)"},
+	{"once", no_argument, OPT_ONCE, NULL, "one pass, then exit (the pods keep running)"},
+	{"dry-run", no_argument, OPT_DRY_RUN, NULL, "print the actions for pods, do not act"},
+	{"no-probes", no_argument, OPT_NO_PROBES, NULL,
+	 "do not run probes (kx-health-check --node does)"},
+	{"log-max-size", required_argument, OPT_LOG_MAX, "BYTES",
+	 "rotate a container's log file at this size (default 10485760)"},
+	{"copy-log", required_argument, OPT_COPY_LOG, NULL, NULL}, /* internal: the log copier */
+	{"server", required_argument, KX_OPT_SERVER, "URL", "the store (default $KX_SERVER)"},
+	{"verbose", no_argument, 'v', NULL, "say more"},
+	{"help", no_argument, 'h', NULL, "show this help"},
+	{"version", no_argument, 'V', NULL, "show the version"},
+	{"complete", no_argument, KX_OPT_COMPLETE, NULL, NULL},
+	{0},
+};
+
+static const char synopsis[] =
+	"--node NAME [--server URL] [--root DIR] [--pod-cidr CIDR] [--cluster-dns IP]\n"
+	"       [--cluster-domain DOMAIN] [--runtime PATH] [--port PORT] [--once]";
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int mkdir_p(const char *path)
+{
+	char tmp[4096];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof tmp)
+		return -1;
+	memcpy(tmp, path, n + 1);
+	for (char *q = tmp + 1; *q; q++) {
+		if (*q != '/')
+			continue;
+		*q = 0;
+		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*q = '/';
+	}
+	return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct kx_cli cli;
+	struct nr_config cfg = {0};
+	kx_err e = KX_ERR_INIT;
+	char host[256], lockpath[4200];
+	kx_client *cl;
+	int c, lock, status = 0;
+	int64_t next_node = 0;
+
+	cfg.root = "/var/lib/kx";
+	cfg.log_dir = "/var/log/kx/pods";
+	cfg.pod_cidr = "";
+	cfg.cluster_dns = "";
+	cfg.cluster_domain = "cluster.local";
+	cfg.runtime = "kx-container";
+	cfg.image_tool = "kx-image";
+	cfg.node_ip = "127.0.0.1";
+	cfg.bridge = "kx0";
+	cfg.port = 10250;
+	cfg.probes = 1;
+	cfg.log_max = 10 << 20;
+	kx_log_init(argv[0]);
+	kx_cli_init(&cli, opts);
+	while ((c = getopt_long(argc, argv, cli.shortopts, cli.longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_NODE: cfg.node = optarg; break;
+		case OPT_ROOT: cfg.root = optarg; break;
+		case OPT_POD_CIDR: cfg.pod_cidr = optarg; break;
+		case OPT_CLUSTER_DNS: cfg.cluster_dns = optarg; break;
+		case OPT_CLUSTER_DOMAIN: cfg.cluster_domain = optarg; break;
+		case OPT_RUNTIME: cfg.runtime = optarg; break;
+		case OPT_IMAGE: cfg.image_tool = optarg; break;
+		case OPT_NODE_IP: cfg.node_ip = optarg; break;
+		case OPT_LOG_DIR: cfg.log_dir = optarg; break;
+		case OPT_BRIDGE: cfg.bridge = optarg; break;
+		case OPT_ONCE: cfg.once = 1; break;
+		case OPT_DRY_RUN: cfg.dry_run = 1; break;
+		case OPT_NO_PROBES: cfg.probes = 0; break;
+		case OPT_LOG_MAX: cfg.log_max = strtoll(optarg, NULL, 10); break;
+		case OPT_COPY_LOG: return nr_copy_log(optarg, cfg.log_max);
+		case OPT_PORT: {
+			char *end;
+			long p = strtol(optarg, &end, 10);
+			if (*end || p < 0 || p > 65535) {
+				kx_log_error("bad --port \"%s\"", optarg);
+				return KX_EUSAGE;
+			}
+			cfg.port = (int)p;
+			break;
+		}
+		case KX_OPT_SERVER: cfg.server = optarg; break;
+		case 'v': kx_verbose++; break;
+		case 'h':
+			kx_cli_usage(stdout, synopsis, opts);
+			return kx_cli_exit(0);
+		case 'V':
+			kx_cli_version();
+			return kx_cli_exit(0);
+		case KX_OPT_COMPLETE:
+			kx_cli_complete(opts, NULL);
+			return kx_cli_exit(0);
+		default:
+			kx_cli_usage(stderr, synopsis, opts);
+			return KX_EUSAGE;
+		}
+	}
+	kx_cli_free(&cli);
+	if (optind != argc) {
+		kx_log_error("unexpected argument \"%s\"", argv[optind]);
+		return KX_EUSAGE;
+	}
+	if (!cfg.node) {
+		if (gethostname(host, sizeof host) < 0) {
+			kx_log_error("no --node given and no host name");
+			return KX_EUSAGE;
+		}
+		host[sizeof host - 1] = 0;
+		cfg.node = host;
+	}
+	if (!*cfg.node || strpbrk(cfg.node, "/ ") || strlen(cfg.node) > 253) {
+		kx_log_error("bad node name \"%s\"", cfg.node);
+		return KX_EUSAGE;
+	}
+	if (mkdir_p(cfg.root) < 0) {
+		kx_log_error("cannot create \"%s\": %s", cfg.root, strerror(errno));
+		return KX_EFAIL;
+	}
+	snprintf(lockpath, sizeof lockpath, "%s/node-run.lock", cfg.root);
+	if ((lock = kx_lock_acquire(lockpath, 0, &e)) < 0) {
+		kx_err_print(&e);
+		return KX_EFAIL;
+	}
+	if (!(cl = kx_client_new(cfg.server, &e))) {
+		kx_err_print(&e);
+		return e.status;
+	}
+	kx_client_set_timeout(cl, 10000);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	if (!cfg.once && nr_serve_start(&cfg, &e) < 0) {
+		kx_err_print(&e);
+		kx_client_free(cl);
+		return KX_EFAIL;
+	}
+	nr_pods_init(&cfg);
+	while (!stop) {
+		int64_t now = kx_now_ms();
+		if (now >= next_node) {
+			if (nr_node_sync(cl, &cfg, 1, &e) < 0) {
+				kx_err_print(&e);
+				status = e.status ? e.status : KX_EFAIL;
+				kx_err_clear(&e);
+				next_node = now + 2000; /* retry sooner */
+			} else
+				next_node = now + 10000;
+		}
+		if (nr_pods_sync(cl, &cfg, &e) < 0) {
+			kx_err_print(&e);
+			status = e.status ? e.status : KX_EFAIL;
+			kx_err_clear(&e);
+		} else if (!cfg.once)
+			status = 0;
+		if (cfg.once)
+			break;
+		nr_pods_wait(&cfg, next_node - kx_now_ms() < 1000 ? next_node - kx_now_ms() : 1000);
+	}
+	nr_serve_stop();
+	kx_client_free(cl);
+	kx_lock_release(lock);
+	return kx_cli_exit(status);
+}
