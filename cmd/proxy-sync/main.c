@@ -345,6 +345,7 @@ typedef struct wstate {
 	jv by_svc;      /* "ns/name" -> {"svc":…, "slices":{…}, "eps":…} */
 	jv slice_owner; /* "ns/slicename" -> "ns/svcname" */
 	jv dirty;       /* "ns/name" -> true */
+	int synced;     /* bit per kind whose first list arrived (store mode) */
 	px_ruleset *cur[2];
 } wstate;
 
@@ -385,13 +386,59 @@ static void ws_set(wstate *w, const char *key, const char *field, const char *su
 }
 
 /* Apply one watch event (consumed) to the state. */
+static void ws_event(wstate *w, jv ev);
+
+/* A fresh list of one kind: drop what we had of it, take the items. */
+static void ws_sync(wstate *w, jv ev)
+{
+	char kind[64];
+	const char *field = NULL;
+	jv items = kx_jv_get(jv_copy(ev), "items");
+
+	px_str(ev, "kind", kind, sizeof kind, "");
+	jv_free(ev);
+	field = !strcmp(kind, "Service") ? "svc" : !strcmp(kind, "Endpoints") ? "eps" : "slices";
+	w->synced |= !strcmp(kind, "Service") ? 1 : !strcmp(kind, "Endpoints") ? 2 : 4;
+	jv keys = jv_keys(jv_copy(w->by_svc));
+	jv_array_foreach(keys, i, k) {
+		(void)i;
+		jv ent = jv_object_get(jv_copy(w->by_svc), jv_copy(k));
+		if (jv_object_has(jv_copy(ent), jv_string(field))) {
+			ent = jv_object_delete(ent, jv_string(field));
+			w->by_svc = jv_object_set(w->by_svc, jv_copy(k), ent);
+			w->dirty = jv_object_set(w->dirty, jv_copy(k), jv_true());
+		} else
+			jv_free(ent);
+		jv_free(k);
+	}
+	jv_free(keys);
+	if (!strcmp(field, "slices")) {
+		jv_free(w->slice_owner);
+		w->slice_owner = jv_object();
+	}
+	if (jv_get_kind(items) == JV_KIND_ARRAY) {
+		jv_array_foreach(items, i, it) {
+			(void)i;
+			ws_event(w, jv_object_set(jv_object_set(jv_object(), jv_string("type"),
+								jv_string("ADDED")),
+						  jv_string("object"), it));
+		}
+	}
+	jv_free(items);
+}
+
 static void ws_event(wstate *w, jv ev)
 {
 	char type[32], kind[64], key[512];
-	jv obj = kx_jv_get(jv_copy(ev), "object");
+	jv obj;
 	int del;
 
 	px_str(ev, "type", type, sizeof type, "");
+	if (!strcmp(type, "SYNC")) {
+		ws_sync(w, ev);
+		return;
+	}
+	obj = kx_jv_get(jv_copy(ev), "object");
 	px_str(obj, "kind", kind, sizeof kind, "");
 	del = !strcmp(type, "DELETED");
 	if (strcmp(type, "ADDED") && strcmp(type, "MODIFIED") && !del)
@@ -581,6 +628,8 @@ static int on_line(void *arg, const char *line, size_t len)
 	px_str(ev, "type", type, sizeof type, "");
 	if (!strcmp(type, "ERROR")) {
 		jv_free(ev);
+		free(t->rv);
+		t->rv = NULL;
 		return 1; /* too old: list again */
 	}
 	jv obj = kx_jv_get(jv_copy(ev), "object");
@@ -620,30 +669,37 @@ static void *watch_thread(void *arg)
 						 &t->rv, &e);
 			if (!jv_is_valid(items)) {
 				jv_free(items);
-				kx_err_clear(&e);
-				sleep(1);
-				continue;
+				if (e.http == 404) {
+					/* a store without this resource: there are none */
+					jv ev = jv_object_set(jv_object(), jv_string("type"), jv_string("SYNC"));
+					ev = jv_object_set(ev, jv_string("kind"), jv_string(sources[t->src].kind));
+					wq_push(t->q, jv_object_set(ev, jv_string("items"), jv_array()));
+					kx_client_free(cl);
+					return NULL;
+				} else {
+					kx_err_clear(&e);
+					sleep(1);
+					continue;
+				}
 			}
-			jv_array_foreach(items, i, it) {
-				(void)i;
-				wq_push(t->q, jv_object_set(jv_object_set(jv_object(), jv_string("type"),
-									  jv_string("ADDED")),
-							    jv_string("object"), it));
-			}
-			jv_free(items);
+			/* one event: forget this kind, then these are all there is
+			 * (so what was deleted while the watch was down goes too) */
+			jv ev = jv_object_set(jv_object(), jv_string("type"), jv_string("SYNC"));
+			ev = jv_object_set(ev, jv_string("kind"), jv_string(sources[t->src].kind));
+			wq_push(t->q, jv_object_set(ev, jv_string("items"), items));
 		}
 		kx_buf_addf(&path, "%s?watch=true&allowWatchBookmarks=true&resourceVersion=", sources[t->src].path);
 		kx_url_escape(&path, t->rv ? t->rv : "");
-		if (kx_client_stream(cl, kx_buf_str(&path), on_line, t, &e) < 0 || 1) {
-			/* ended or failed: resume from the last version; a 410 lists again */
-			if (e.http == 410 || e.http == 404) {
-				free(t->rv);
-				t->rv = NULL;
-			}
-			if (e.status)
-				sleep(1);
-			kx_err_clear(&e);
+		/* the stream ended or failed: resume from the last version seen;
+		 * too old a version (410) lists again */
+		kx_client_stream(cl, kx_buf_str(&path), on_line, t, &e);
+		if (e.http == 410 || e.http == 404) {
+			free(t->rv);
+			t->rv = NULL;
 		}
+		if (e.status)
+			sleep(1);
+		kx_err_clear(&e);
 		kx_buf_free(&path);
 	}
 	return NULL;
@@ -687,7 +743,7 @@ static void on_signal(int sig)
 
 int px_watch(struct cfg *c, kx_err *e)
 {
-	wstate w = {jv_object(), jv_object(), jv_object(), {NULL, NULL}};
+	wstate w = {jv_object(), jv_object(), jv_object(), 0, {NULL, NULL}};
 	wq q = {PTHREAD_MUTEX_INITIALIZER, jv_array(), {-1, -1}, NULL, 0, KX_ERR_INIT};
 	wthread th[3];
 	int from_stdin = c->file != NULL;
@@ -752,6 +808,8 @@ int px_watch(struct cfg *c, kx_err *e)
 			}
 			continue; /* drain before syncing */
 		}
+		if (!from_stdin && w.synced != 7)
+			continue; /* not before every kind was listed once */
 		now = kx_now_ms();
 		int full = now >= next_full;
 		if (!full && !jv_object_length(jv_copy(w.dirty)))
