@@ -64,11 +64,13 @@ kx-proxy-sync -f "$W/big2.json" --dry-run >"$W/big2.nft"
 echo "ruleset: $(grep -c '^	chain ' "$W/big.nft") chains, $(grep -c 'goto\|jump\|dnat\|masquerade\|reject' "$W/big.nft") rules and elements, nft text $(( $(stat -c %s "$W/big.nft") / 1024 )) KiB"
 
 sync() { nsx $B kx-proxy-sync --lock "$W/lock" "$@"; }
+# "ip kx: N operations, sent one batch of B bytes in T ms" from a -v log
+nlsum() { echo "$(grep -o 'ip kx: .*' "$1" | head -1), $(grep -o 'sent one batch.*\|nothing sent.*' "$1" | head -1)"; }
 
 # --- 1. full sync -------------------------------------------------------------------
 t0=$(now); sync -f "$W/big.json" -v 2>"$W/full.log"; t1=$(now)
 kx_full=$(ms "$t0" "$t1")
-kx_full_nl=$(grep -o 'ip kx: .*' "$W/full.log" | head -1)
+kx_full_nl=$(nlsum "$W/full.log")
 t0=$(now); nsx $X nft -f "$W/big.nft"; t1=$(now)
 nft_full=$(ms "$t0" "$t1")
 printf '%-46s %8s ms   (%s)\n' "full sync, kx-proxy-sync -f (all of it)" "$kx_full" "$kx_full_nl"
@@ -82,11 +84,11 @@ fi
 
 # --- 2. nothing changed ---------------------------------------------------------------
 t0=$(now); sync -f "$W/big.json" -v 2>"$W/same.log"; t1=$(now)
-printf '%-46s %8s ms   (%s)\n' "second sync, nothing changed" "$(ms "$t0" "$t1")" "$(grep -o 'ip kx: .*' "$W/same.log" | head -1)"
+printf '%-46s %8s ms   (%s)\n' "second sync, nothing changed" "$(ms "$t0" "$t1")" "$(nlsum "$W/same.log")"
 
 # --- 3. one endpoint changes ------------------------------------------------------------
 t0=$(now); sync -f "$W/big2.json" -v 2>"$W/one.log"; t1=$(now)
-printf '%-46s %8s ms   (%s)\n' "one endpoint changed, one-shot -f run" "$(ms "$t0" "$t1")" "$(grep -o 'ip kx: .*' "$W/one.log" | head -1)"
+printf '%-46s %8s ms   (%s)\n' "one endpoint changed, one-shot -f run" "$(ms "$t0" "$t1")" "$(nlsum "$W/one.log")"
 t0=$(now); nsx $X nft -f "$W/big2.nft"; t1=$(now)
 nft_one=$(ms "$t0" "$t1")
 
@@ -114,7 +116,7 @@ passes=$(grep -c 'pass:' "$W/watch.log")
 cat "$W/change" >&3
 for _ in $(seq 200); do [ "$(grep -c 'pass:' "$W/watch.log")" -gt "$passes" ] && break; sleep 0.05; done
 watch_one=$(grep 'pass:' "$W/watch.log" | tail -1)
-watch_one_nl=$(grep 'table ip kx' "$W/watch.log" | tail -1 | grep -o 'ip kx: .*')
+watch_one_nl="$(grep 'table ip kx' "$W/watch.log" | tail -1 | grep -o 'ip kx: .*'), $(grep -o 'sent one batch.*\|nothing sent.*' "$W/watch.log" | tail -1)"
 watch_one_ms=$(echo "$watch_one" | grep -o '[0-9]* ms' | grep -o '[0-9]*')
 exec 3>&-
 printf '%-46s %8s ms   (%s passes while events streamed in)\n' "--watch: everything ADDED, until loaded" "$(ms "$t0" "$t1")" "$passes"

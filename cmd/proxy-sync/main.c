@@ -259,41 +259,79 @@ static int has_family(const px_model *m, int fam)
 	return 0;
 }
 
-/* Make the kernel's table of family fam equal to want; want NULL: no table. */
-static int sync_family(int fam, const px_ruleset *want, const px_ruleset *known, kx_err *e)
+/* What to send for family fam, into ops: the diff from known (what the
+ * kernel has, as we last left it; NULL: read it, into *have, which the ops
+ * then point into) to want; want NULL: delete the table if it is there. */
+static int plan_family(int fam, const px_ruleset *want, const px_ruleset *known, px_ops *ops,
+		       px_ruleset **have, kx_err *e)
 {
-	px_ruleset *have = NULL;
-	px_ops ops;
-	size_t bytes = 0;
-	int64_t t0 = kx_now_ms();
-
+	*have = NULL;
+	memset(ops, 0, sizeof *ops);
+	ops->family = fam;
 	if (!want) {
 		int found = 0;
-		if (px_nl_cleanup(fam, &found, e) < 0)
+		if (px_nl_exists(fam, &found, e) < 0)
 			return -1;
-		if (found)
-			kx_log_debug(1, "removed table %s kx (no services of that family)",
-				     fam == 6 ? "ip6" : "ip");
+		if (found) {
+			ops->ops = calloc(1, sizeof *ops->ops);
+			ops->ops[0].kind = OP_DEL_TABLE;
+			ops->n = ops->cap = 1;
+		}
 		return 0;
 	}
 	if (!known) {
-		if (px_nl_read(fam, &have, e) < 0)
+		if (px_nl_read(fam, have, e) < 0)
 			return -1;
-		known = have;
+		known = *have;
 	}
-	px_diff(&ops, known, want);
-	if (kx_verbose >= 2) {
-		kx_buf b = KX_BUF_INIT;
-		px_ops_render(&b, &ops);
-		fputs(kx_buf_str(&b), stderr);
-		kx_buf_free(&b);
+	return px_diff(ops, known, want);
+}
+
+/* Bring both tables (ip kx, ip6 kx) in line in one atomic batch. want[i]
+ * NULL: no table of that family; known[i] as for plan_family; skip[i]:
+ * leave that family alone this time. */
+static int sync_tables(px_ruleset *const want[2], px_ruleset *const known[2], const int skip[2],
+		       kx_err *e)
+{
+	px_ops ops[2];
+	px_ruleset *have[2] = {NULL, NULL};
+	const px_ops *lists[2];
+	size_t n = 0, bytes = 0;
+	int rc = 0;
+	int64_t t0 = kx_now_ms();
+
+	memset(ops, 0, sizeof ops);
+	for (int fi = 0; fi < 2 && rc == 0; fi++) {
+		if (skip[fi])
+			continue;
+		rc = plan_family(fi ? 6 : 4, want[fi], known[fi], &ops[fi], &have[fi], e);
+		if (rc == 0 && (want[fi] || ops[fi].n)) {
+			lists[n++] = &ops[fi];
+			if (kx_verbose >= 2) {
+				kx_buf b = KX_BUF_INIT;
+				px_ops_render(&b, &ops[fi]);
+				fputs(kx_buf_str(&b), stderr);
+				kx_buf_free(&b);
+			}
+		}
 	}
-	int rc = px_nl_apply(&ops, &bytes, e);
 	if (rc == 0)
-		kx_log_debug(1, "table %s kx: %zu operations, %zu bytes, %lld ms",
-			     fam == 6 ? "ip6" : "ip", ops.n, bytes, (long long)(kx_now_ms() - t0));
-	px_ops_free(&ops);
-	px_ruleset_free(have);
+		rc = px_nl_apply(lists, n, &bytes, e);
+	if (rc == 0) {
+		for (size_t i = 0; i < n; i++)
+			kx_log_debug(1, "table %s kx: %zu operations", lists[i]->family == 6 ? "ip6" : "ip",
+				     lists[i]->n);
+		if (bytes)
+			kx_log_debug(1, "sent one batch of %zu bytes in %lld ms", bytes,
+				     (long long)(kx_now_ms() - t0));
+		else
+			kx_log_debug(1, "nothing to change: nothing sent (%lld ms)",
+				     (long long)(kx_now_ms() - t0));
+	}
+	for (int fi = 0; fi < 2; fi++) {
+		px_ops_free(&ops[fi]);
+		px_ruleset_free(have[fi]);
+	}
 	return rc;
 }
 
@@ -342,25 +380,27 @@ static int run_once(struct cfg *c, jv objs, kx_err *e)
 		}
 		kx_log_info("the kernel has no IPVS (no /proc/net/ip_vs): falling back to nftables");
 	}
-	for (int fam = 4; fam <= 6 && rc == 0; fam += 2) {
-		px_ruleset *r = NULL;
+	px_ruleset *r[2] = {NULL, NULL}, *none[2] = {NULL, NULL};
+	int noskip[2] = {0, 0};
+	for (int fi = 0; fi < 2; fi++) {
+		int fam = fi ? 6 : 4;
 		int64_t t1 = kx_now_ms();
 		if (fam == 4 || has_family(&m, 6))
-			r = px_rules_build(&m, fam, &c->o);
-		if (r)
+			r[fi] = px_rules_build(&m, fam, &c->o);
+		if (r[fi])
 			kx_log_debug(2, "ruleset %s kx: decided in %lld ms", fam == 6 ? "ip6" : "ip",
 				     (long long)(kx_now_ms() - t1));
-		if (c->dry_run) {
-			if (r) {
-				kx_buf b = KX_BUF_INIT;
-				px_render_nft(&b, r);
-				fputs(kx_buf_str(&b), stdout);
-				kx_buf_free(&b);
-			}
-		} else
-			rc = sync_family(fam, r, NULL, e);
-		px_ruleset_free(r);
+		if (c->dry_run && r[fi]) {
+			kx_buf b = KX_BUF_INIT;
+			px_render_nft(&b, r[fi]);
+			fputs(kx_buf_str(&b), stdout);
+			kx_buf_free(&b);
+		}
 	}
+	if (!c->dry_run)
+		rc = sync_tables(r, none, noskip, e);
+	px_ruleset_free(r[0]);
+	px_ruleset_free(r[1]);
 	px_model_free(&m);
 	return rc;
 }
@@ -593,20 +633,23 @@ static int ws_pass(struct cfg *c, wstate *w, int full, kx_err *e)
 		px_model_free(&m);
 		jv_free(key);
 	}
-	jv_free(w->dirty);
+	/* kept until the kernel took the pass: a failed one is redone */
+	jv was_dirty = w->dirty;
 	w->dirty = jv_object();
-	int rc = 0;
-	for (int fi = 0; fi < 2 && rc == 0; fi++) {
-		px_ruleset *r = next[fi];
-		qsort(r->frags, r->n, sizeof *r->frags, cmp_frag_key);
-		int empty6 = fi == 1 && r->n <= 1;
-		/* no IPv6 services before or now: nothing to look at between
-		 * full passes (which remove a leftover ip6 table) */
-		if (empty6 && !full && w->cur[1]->n <= 1)
-			continue;
+	px_ruleset *want[2], *known[2];
+	int skip[2] = {0, 0};
+	for (int fi = 0; fi < 2; fi++) {
+		qsort(next[fi]->frags, next[fi]->n, sizeof *next[fi]->frags, cmp_frag_key);
 		/* full: compare with what the kernel has; else with what we sent */
-		rc = sync_family(fi ? 6 : 4, empty6 ? NULL : r, full ? NULL : w->cur[fi], e);
+		known[fi] = full ? NULL : w->cur[fi];
+		want[fi] = next[fi];
 	}
+	/* no IPv6 services: no ip6 table (looked at on full passes only) */
+	if (next[1]->n <= 1) {
+		want[1] = NULL;
+		skip[1] = !full && w->cur[1]->n <= 1;
+	}
+	int rc = sync_tables(want, known, skip, e);
 	for (int fi = 0; fi < 2; fi++) {
 		if (rc == 0) {
 			px_ruleset_free(w->cur[fi]);
@@ -614,6 +657,10 @@ static int ws_pass(struct cfg *c, wstate *w, int full, kx_err *e)
 		} else
 			px_ruleset_free(next[fi]);
 	}
+	if (rc == 0)
+		jv_free(was_dirty);
+	else
+		w->dirty = jv_object_merge(w->dirty, was_dirty);
 	kx_log_debug(1, "%s pass: %zu services changed, %lld ms", full ? "full" : "incremental",
 		     changed, (long long)(kx_now_ms() - t0));
 	return rc;
@@ -820,6 +867,7 @@ int px_watch(struct cfg *c, kx_err *e)
 					r = read_events(0, &pending, &w);
 					pfd.revents = 0;
 				} while (r > 0 && poll(&pfd, 1, 0) > 0);
+				w.synced = 7; /* the first pass waits for input */
 				if (r < 0)
 					break;
 			} else {
@@ -839,8 +887,8 @@ int px_watch(struct cfg *c, kx_err *e)
 			}
 			continue; /* drain before syncing */
 		}
-		if (!from_stdin && w.synced != 7)
-			continue; /* not before every kind was listed once */
+		if (w.synced != 7)
+			continue; /* not before every kind was listed once (or input came) */
 		now = kx_now_ms();
 		int full = now >= next_full;
 		if (!full && !jv_object_length(jv_copy(w.dirty)))
@@ -857,8 +905,9 @@ int px_watch(struct cfg *c, kx_err *e)
 		if (full)
 			next_full = kx_now_ms() + c->period_ms;
 	}
+	/* input ended before the pass that was due (the first is a full one) */
 	if (from_stdin && !stopping && jv_object_length(jv_copy(w.dirty)))
-		rc = ws_pass(c, &w, 0, e);
+		rc = ws_pass(c, &w, first, e);
 	kx_buf_free(&pending);
 	px_ruleset_free(w.cur[0]);
 	px_ruleset_free(w.cur[1]);

@@ -742,7 +742,7 @@ static struct mnl_socket *nl_open(size_t sndbuf, kx_err *e)
 
 static void describe_op(char *out, size_t n, const px_op *op)
 {
-	static const char *const names[] = {"create the table", "create chain", "delete an element of",
+	static const char *const names[] = {"delete the table", "create the table", "create chain", "delete an element of",
 					    "flush chain", "replace chain", "delete set", "create set",
 					    "add a rule to chain", "add an element to", "delete chain",
 					    "delete set"};
@@ -802,72 +802,75 @@ static int b_send(batch *b, uint32_t ack_seq, kx_err *e)
 	return failed ? -1 : 0;
 }
 
-int px_nl_apply(const px_ops *ops, size_t *bytes, kx_err *e)
+int px_nl_apply(const px_ops *const *lists, size_t nlists, size_t *bytes, kx_err *e)
 {
 	batch b;
-	struct nlmsghdr *last = NULL;
-	size_t last_off = 0;
-	int rc;
+	size_t last_off = 0, total = 0;
+	int rc, any = 0;
 
 	if (bytes)
 		*bytes = 0;
-	if (!ops->n)
+	for (size_t l = 0; l < nlists; l++)
+		total += lists[l]->n;
+	if (!total)
 		return 0; /* nothing changed: nothing is sent */
-	b_begin(&b, ops->family);
-	for (size_t i = 0; i < ops->n;) {
-		const px_op *op = &ops->ops[i];
-		size_t before = b.len;
-		switch (op->kind) {
-		case OP_ADD_TABLE:
-			b_table(&b, NFT_MSG_NEWTABLE, op);
-			break;
-		case OP_ADD_CHAIN:
-			b_chain(&b, NFT_MSG_NEWCHAIN, op->chain, op);
-			break;
-		case OP_FLUSH_CHAIN:
-			b_flush(&b, op->chain, op);
-			break;
-		case OP_DEL_SET_EARLY:
-		case OP_DEL_SET:
-			b_del_set(&b, op->set->name, op);
-			break;
-		case OP_ADD_SET:
-			b_add_set(&b, op->set, op);
-			break;
-		case OP_REPLACE_CHAIN:
-			/* a base chain: nothing points to it, so it can go and
-			 * come back, with its new comment */
-			b_flush(&b, op->chain, op);
-			b_chain(&b, NFT_MSG_DELCHAIN, op->chain, op);
-			b_chain(&b, NFT_MSG_NEWCHAIN, op->chain, op);
-			break;
-		case OP_ADD_RULES:
-			b_rules(&b, op->chain, op);
-			break;
-		case OP_DEL_ELEM:
-		case OP_ADD_ELEM:
-			i = b_elems(&b, ops, i);
-			if (b.len > before) {
-				last_off = before;
-				last = (struct nlmsghdr *)1;
+	b_begin(&b, lists[0]->family);
+	for (size_t l = 0; l < nlists; l++) {
+		const px_ops *ops = lists[l];
+		b.family = ops->family; /* one batch may carry ip and ip6 */
+		for (size_t i = 0; i < ops->n;) {
+			const px_op *op = &ops->ops[i];
+			size_t before = b.len, next = i + 1;
+			switch (op->kind) {
+			case OP_ADD_TABLE:
+				b_table(&b, NFT_MSG_NEWTABLE, op);
+				break;
+			case OP_DEL_TABLE:
+				b_table(&b, NFT_MSG_DELTABLE, op);
+				break;
+			case OP_ADD_CHAIN:
+				b_chain(&b, NFT_MSG_NEWCHAIN, op->chain, op);
+				break;
+			case OP_FLUSH_CHAIN:
+				b_flush(&b, op->chain, op);
+				break;
+			case OP_DEL_SET_EARLY:
+			case OP_DEL_SET:
+				b_del_set(&b, op->set->name, op);
+				break;
+			case OP_ADD_SET:
+				b_add_set(&b, op->set, op);
+				break;
+			case OP_REPLACE_CHAIN:
+				/* a base chain: nothing points to it, so it can go
+				 * and come back, with its new comment */
+				b_flush(&b, op->chain, op);
+				b_chain(&b, NFT_MSG_DELCHAIN, op->chain, op);
+				b_chain(&b, NFT_MSG_NEWCHAIN, op->chain, op);
+				break;
+			case OP_ADD_RULES:
+				b_rules(&b, op->chain, op);
+				break;
+			case OP_DEL_ELEM:
+			case OP_ADD_ELEM:
+				next = b_elems(&b, ops, i);
+				break;
+			case OP_DEL_CHAIN:
+				b_chain(&b, NFT_MSG_DELCHAIN, op->chain, op);
+				break;
 			}
-			continue;
-		case OP_DEL_CHAIN:
-			b_chain(&b, NFT_MSG_DELCHAIN, op->chain, op);
-			break;
+			if (b.len > before) {
+				/* the last message's start (the buffer may move) */
+				size_t off = before;
+				while (off + NLMSG_ALIGN(((struct nlmsghdr *)(b.p + off))->nlmsg_len) < b.len)
+					off += NLMSG_ALIGN(((struct nlmsghdr *)(b.p + off))->nlmsg_len);
+				last_off = off;
+				any = 1;
+			}
+			i = next;
 		}
-		if (b.len > before) {
-			/* remember the last message start: the buffer may move */
-			size_t off = before;
-			while (off + NLMSG_ALIGN(((struct nlmsghdr *)(b.p + off))->nlmsg_len) < b.len)
-				off += NLMSG_ALIGN(((struct nlmsghdr *)(b.p + off))->nlmsg_len);
-			last_off = off;
-			last = (struct nlmsghdr *)1;
-		}
-		i++;
 	}
-	last = last ? (struct nlmsghdr *)(b.p + last_off) : NULL;
-	uint32_t ack = b_end(&b, last);
+	uint32_t ack = b_end(&b, any ? (struct nlmsghdr *)(b.p + last_off) : NULL);
 	rc = b_send(&b, ack, e);
 	if (bytes)
 		*bytes = b.len;
@@ -1072,10 +1075,9 @@ fail:
 	return -1;
 }
 
-int px_nl_cleanup(int family, int *found, kx_err *e)
+int px_nl_exists(int family, int *found, kx_err *e)
 {
 	struct mnl_socket *nl = nl_open(0, e);
-	batch b;
 	int rc;
 
 	*found = 0;
@@ -1083,12 +1085,16 @@ int px_nl_cleanup(int family, int *found, kx_err *e)
 		return -1;
 	rc = table_exists(nl, family, e, found);
 	mnl_socket_close(nl);
-	if (rc < 0 || !*found)
-		return rc;
-	b_begin(&b, family);
-	b_table(&b, NFT_MSG_DELTABLE, NULL);
-	uint32_t ack = b_end(&b, (struct nlmsghdr *)(b.p + NLMSG_ALIGN(((struct nlmsghdr *)b.p)->nlmsg_len)));
-	rc = b_send(&b, ack, e);
-	b_free(&b);
 	return rc;
+}
+
+int px_nl_cleanup(int family, int *found, kx_err *e)
+{
+	px_op op = {OP_DEL_TABLE, NULL, NULL, NULL, 0};
+	px_ops ops = {family, &op, 1, 1};
+	const px_ops *list = &ops;
+
+	if (px_nl_exists(family, found, e) < 0 || !*found)
+		return *found ? -1 : (e->status ? -1 : 0);
+	return px_nl_apply(&list, 1, NULL, e);
 }

@@ -213,7 +213,7 @@ void px_chain_comment(const px_chain *c, char *buf, size_t n);
 /* ------------------------------------------------------------------ diff */
 
 enum px_opk {  /* in the order they go into a batch */
-	OP_ADD_TABLE, OP_ADD_CHAIN, OP_DEL_ELEM, OP_FLUSH_CHAIN, OP_REPLACE_CHAIN,
+	OP_DEL_TABLE, OP_ADD_TABLE, OP_ADD_CHAIN, OP_DEL_ELEM, OP_FLUSH_CHAIN, OP_REPLACE_CHAIN,
 	OP_DEL_SET_EARLY, OP_ADD_SET, OP_ADD_RULES, OP_ADD_ELEM, OP_DEL_CHAIN, OP_DEL_SET, OP__N
 };
 
@@ -247,8 +247,11 @@ int px_ops_render(kx_buf *b, const px_ops *ops);
  * ruleset (chains with their hashes only, sets, map elements). *out is NULL
  * when the table does not exist. */
 int px_nl_read(int family, px_ruleset **out, struct kx_err *e);
-/* Send ops as one atomic batch. Nothing is sent when there are none. */
-int px_nl_apply(const px_ops *ops, size_t *bytes, struct kx_err *e);
+/* Send the operations of every list (one list per family) as one atomic
+ * batch. Nothing is sent when there are none. */
+int px_nl_apply(const px_ops *const *lists, size_t nlists, size_t *bytes, struct kx_err *e);
+/* Is our table of this family there? */
+int px_nl_exists(int family, int *found, struct kx_err *e);
 /* Delete our table of this family if present; *found tells. */
 int px_nl_cleanup(int family, int *found, struct kx_err *e);
 
