@@ -263,8 +263,10 @@ static int has_family(const px_model *m, int fam)
  * kernel has, as we last left it; NULL: read it, into *have, which the ops
  * then point into) to want; want NULL: delete the table if it is there. */
 static int plan_family(int fam, const px_ruleset *want, const px_ruleset *known, px_ops *ops,
-		       px_ruleset **have, kx_err *e)
+		       px_ruleset **have, int trust_state, kx_err *e)
 {
+	char state[64];
+
 	*have = NULL;
 	memset(ops, 0, sizeof *ops);
 	ops->family = fam;
@@ -280,6 +282,15 @@ static int plan_family(int fam, const px_ruleset *want, const px_ruleset *known,
 		return 0;
 	}
 	if (!known) {
+		/* the table's state element says whether anything changed
+		 * since it was written (by this program or nft -f): one small
+		 * read instead of the whole table */
+		if (trust_state) {
+			if (px_nl_read_state(fam, state, sizeof state, e) < 0)
+				return -1;
+			if (*state && !strcmp(state, px_ruleset_state(want)))
+				return 0;
+		}
 		if (px_nl_read(fam, have, e) < 0)
 			return -1;
 		known = *have;
@@ -291,7 +302,7 @@ static int plan_family(int fam, const px_ruleset *want, const px_ruleset *known,
  * NULL: no table of that family; known[i] as for plan_family; skip[i]:
  * leave that family alone this time. */
 static int sync_tables(px_ruleset *const want[2], px_ruleset *const known[2], const int skip[2],
-		       kx_err *e)
+		       int trust_state, kx_err *e)
 {
 	px_ops ops[2];
 	px_ruleset *have[2] = {NULL, NULL};
@@ -304,7 +315,7 @@ static int sync_tables(px_ruleset *const want[2], px_ruleset *const known[2], co
 	for (int fi = 0; fi < 2 && rc == 0; fi++) {
 		if (skip[fi])
 			continue;
-		rc = plan_family(fi ? 6 : 4, want[fi], known[fi], &ops[fi], &have[fi], e);
+		rc = plan_family(fi ? 6 : 4, want[fi], known[fi], &ops[fi], &have[fi], trust_state, e);
 		if (rc == 0 && (want[fi] || ops[fi].n)) {
 			lists[n++] = &ops[fi];
 			if (kx_verbose >= 2) {
@@ -398,7 +409,7 @@ static int run_once(struct cfg *c, jv objs, kx_err *e)
 		}
 	}
 	if (!c->dry_run)
-		rc = sync_tables(r, none, noskip, e);
+		rc = sync_tables(r, none, noskip, 1, e);
 	px_ruleset_free(r[0]);
 	px_ruleset_free(r[1]);
 	px_model_free(&m);
@@ -576,6 +587,16 @@ static int cmp_frag_key(const void *a, const void *b)
 	return strcmp((*(px_frag *const *)a)->key, (*(px_frag *const *)b)->key);
 }
 
+/* How many fragments are services' (not the skeleton or the state). */
+static size_t service_frags(const px_ruleset *r)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		n += *r->frags[i]->key && strcmp(r->frags[i]->key, PX_STATE_KEY);
+	return n;
+}
+
 /* The rulesets after the dirty services changed: the current ones with those
  * services' fragments rebuilt, everything else shared. */
 static int ws_pass(struct cfg *c, wstate *w, int full, kx_err *e)
@@ -640,16 +661,17 @@ static int ws_pass(struct cfg *c, wstate *w, int full, kx_err *e)
 	int skip[2] = {0, 0};
 	for (int fi = 0; fi < 2; fi++) {
 		qsort(next[fi]->frags, next[fi]->n, sizeof *next[fi]->frags, cmp_frag_key);
+		px_ruleset_seal(next[fi]);
 		/* full: compare with what the kernel has; else with what we sent */
 		known[fi] = full ? NULL : w->cur[fi];
 		want[fi] = next[fi];
 	}
 	/* no IPv6 services: no ip6 table (looked at on full passes only) */
-	if (next[1]->n <= 1) {
+	if (!service_frags(next[1])) {
 		want[1] = NULL;
-		skip[1] = !full && w->cur[1]->n <= 1;
+		skip[1] = !full && !service_frags(w->cur[1]);
 	}
-	int rc = sync_tables(want, known, skip, e);
+	int rc = sync_tables(want, known, skip, 0, e);
 	for (int fi = 0; fi < 2; fi++) {
 		if (rc == 0) {
 			px_ruleset_free(w->cur[fi]);

@@ -189,6 +189,16 @@ static size_t elem_key_bytes(int family, const px_elem *el, int kind, unsigned c
 	size_t n = 0;
 
 	memset(k, 0, 32);
+	if (kind == SK_STATE) {
+		/* "0xHI . 0xLO": two marks, in host byte order as nft has them */
+		unsigned int hi = 0, lo = 0;
+		uint32_t v[2];
+		sscanf(el->addr ? el->addr : "", "%x . %x", &hi, &lo);
+		v[0] = hi;
+		v[1] = lo;
+		memcpy(k, v, 8);
+		return 8;
+	}
 	if (kind == SK_SVC_MAP || kind == SK_ADDRS || kind == SK_AFFINITY) {
 		int a = addr_bytes(family, el->addr, k);
 		n = a < 0 ? (family == 6 ? 16 : 4) : (size_t)a;
@@ -259,6 +269,7 @@ static void set_table_chain(struct nftnl_rule *r, int family, const char *chain)
 static const unsigned char ud_map[] = {0, 4, 0, 0, 0, 0, 1, 4, 0, 0, 0, 0, 3, 8,
 				       0, 4, 13, 0, 0, 0, 1, 0, 6, 4, 0, 0, 0, 0};
 static const unsigned char ud_addr[] = {0, 4, 2, 0, 0, 0};
+static const unsigned char ud_state[] = {0, 4, 0, 0, 0, 0, 3, 8, 0, 4, 13, 0, 0, 0, 1, 0};
 static const unsigned char ud_anon[] = {0, 4, 1, 0, 0, 0, 1, 4, 0, 0, 0, 0, 4, 8,
 					0, 4, 1, 0, 0, 0, 1, 0, 6, 4, 0, 0, 0, 0};
 
@@ -293,6 +304,12 @@ static void b_add_set(batch *b, const px_set *ps, const px_op *op)
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 16);
 		nftnl_set_set_data(s, NFTNL_SET_USERDATA, ud_map, sizeof ud_map);
+		break;
+	case SK_STATE:
+		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, 0);
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, (19u << 6) | 19u);
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 8);
+		nftnl_set_set_data(s, NFTNL_SET_USERDATA, ud_state, sizeof ud_state);
 		break;
 	case SK_ADDRS:
 	case SK_AFFINITY:
@@ -976,6 +993,15 @@ static int elem_cb(const struct nlmsghdr *nlh, void *arg)
 		const char *verdict = NULL;
 		if (!k)
 			continue;
+		if (d->set_kind == SK_STATE) {
+			uint32_t v[2];
+			if (kl < 8)
+				continue;
+			memcpy(v, k, 8);
+			snprintf(addr, sizeof addr, "0x%08x . 0x%08x", v[0], v[1]);
+			px_frag_elem(d->f, d->set, px_frag_str(d->f, addr), 0, 0, NULL);
+			continue;
+		}
 		if (d->set_kind != SK_PORT_MAP) {
 			if (kl < (uint32_t)alen)
 				continue;
@@ -1073,6 +1099,35 @@ fail:
 	px_frag_unref(d.f);
 	mnl_socket_close(nl);
 	return -1;
+}
+
+int px_nl_read_state(int family, char *buf, size_t n, kx_err *e)
+{
+	struct mnl_socket *nl = nl_open(0, e);
+	char msg[4096];
+	struct nlmsghdr *nlh;
+	struct nftnl_set *s;
+	dump d = {family, NULL, 0, "state", SK_STATE};
+	int rc = 0;
+
+	*buf = 0;
+	if (!nl)
+		return -1;
+	d.f = px_frag_new("");
+	s = new_set(family, "state");
+	nlh = nftnl_nlmsg_build_hdr(msg, NFT_MSG_GETSETELEM, (uint16_t)nfproto(family), NLM_F_DUMP,
+				    (uint32_t)time(NULL));
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	/* no table or no set (ENOENT): no state, which differs from any */
+	if (dump_run(nl, nlh, elem_cb, &d) < 0 && errno != ENOENT)
+		rc = kx_err_set(e, 1, "cannot read the state of table %s kx: %s",
+				family == 6 ? "ip6" : "ip", strerror(errno));
+	if (rc == 0 && d.f->nelems == 1)
+		snprintf(buf, n, "%s", d.f->elems[0].addr);
+	px_frag_unref(d.f);
+	mnl_socket_close(nl);
+	return rc;
 }
 
 int px_nl_exists(int family, int *found, kx_err *e)

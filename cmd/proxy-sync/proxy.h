@@ -141,6 +141,7 @@ enum px_setk {
 	SK_PORT_MAP,  /* inet_proto . inet_service : verdict */
 	SK_ADDRS,     /* addr */
 	SK_AFFINITY,  /* addr, dynamic, timeout */
+	SK_STATE,     /* mark . mark: the hash of the whole ruleset, one element */
 };
 
 typedef struct px_set {
@@ -198,6 +199,14 @@ void px_ruleset_add(px_ruleset *r, px_frag *f); /* takes the reference */
 void px_ruleset_free(px_ruleset *r);
 size_t px_ruleset_count(const px_ruleset *r, size_t *nchains, size_t *nrules, size_t *nelems);
 
+/* Give r its state element: the set "state" holds one element, a hash of
+ * everything else, so that a one-shot run can tell "nothing changed" from
+ * one small read. Call after the fragments are final and sorted. */
+void px_ruleset_seal(px_ruleset *r);
+/* The state element's text ("0x... . 0x..."), or "" when r has none. */
+const char *px_ruleset_state(const px_ruleset *r);
+#define PX_STATE_KEY "~state"
+
 /* Render as `nft -f` text that replaces the table atomically. */
 int px_render_nft(kx_buf *b, const px_ruleset *r);
 /* One rule as nft text (no newline), as rules.c renders and hashes it. */
@@ -250,6 +259,8 @@ int px_nl_read(int family, px_ruleset **out, struct kx_err *e);
 /* Send the operations of every list (one list per family) as one atomic
  * batch. Nothing is sent when there are none. */
 int px_nl_apply(const px_ops *const *lists, size_t nlists, size_t *bytes, struct kx_err *e);
+/* The element of the table's state set as text into buf ("" if none). */
+int px_nl_read_state(int family, char *buf, size_t n, struct kx_err *e);
 /* Is our table of this family there? */
 int px_nl_exists(int family, int *found, struct kx_err *e);
 /* Delete our table of this family if present; *found tells. */

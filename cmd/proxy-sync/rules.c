@@ -269,6 +269,7 @@ static px_frag *skeleton(int family, const px_opts *o)
 	px_frag_set(f, "service-nodeports", SK_PORT_MAP, 0);
 	px_frag_set(f, "no-endpoint-services", SK_SVC_MAP, 0);
 	px_frag_set(f, "no-endpoint-nodeports", SK_PORT_MAP, 0);
+	px_frag_set(f, "state", SK_STATE, 0);
 	if (local_set) {
 		px_frag_set(f, "nodeport-ips", SK_ADDRS, 0);
 		for (size_t i = 0; i < o->nnodeport_ips; i++)
@@ -521,7 +522,39 @@ px_ruleset *px_rules_build(const px_model *m, int family, const px_opts *o)
 		r->frags[k++] = r->frags[i];
 	}
 	r->n = k;
+	px_ruleset_seal(r);
 	return r;
+}
+
+void px_ruleset_seal(px_ruleset *r)
+{
+	uint64_t h = PX_HASH_INIT;
+	size_t k = 0;
+	char text[64];
+	px_frag *f;
+
+	for (size_t i = 0; i < r->n; i++) {
+		if (!strcmp(r->frags[i]->key, PX_STATE_KEY)) {
+			px_frag_unref(r->frags[i]);
+			continue;
+		}
+		h = px_hash(h, &r->frags[i]->hash, sizeof r->frags[i]->hash);
+		r->frags[k++] = r->frags[i];
+	}
+	r->n = k;
+	snprintf(text, sizeof text, "0x%08x . 0x%08x", (unsigned)(h >> 32), (unsigned)h);
+	f = px_frag_new(PX_STATE_KEY);
+	px_frag_elem(f, "state", astr(f, "%s", text), 0, 0, NULL);
+	frag_seal(f, r->family);
+	px_ruleset_add(r, f); /* "~state" sorts after every namespace */
+}
+
+const char *px_ruleset_state(const px_ruleset *r)
+{
+	for (size_t i = r->n; i-- > 0;)
+		if (!strcmp(r->frags[i]->key, PX_STATE_KEY) && r->frags[i]->nelems)
+			return r->frags[i]->elems[0].addr;
+	return "";
 }
 
 size_t px_ruleset_count(const px_ruleset *r, size_t *nchains, size_t *nrules, size_t *nelems)
@@ -642,6 +675,8 @@ int px_set_kind_by_name(const char *name)
 		return SK_PORT_MAP;
 	if (!strncmp(name, "aff-", 4))
 		return SK_AFFINITY;
+	if (!strcmp(name, "state"))
+		return SK_STATE;
 	return SK_ADDRS;
 }
 
@@ -665,6 +700,9 @@ static void render_set(kx_buf *b, const px_ruleset *r, const px_set *s)
 	case SK_AFFINITY:
 		kx_buf_addf(b, "\t\ttype %s\n\t\tflags dynamic,timeout\n\t\ttimeout %ds\n", addr,
 			    s->timeout);
+		break;
+	case SK_STATE:
+		kx_buf_adds(b, "\t\ttype mark . mark\n");
 		break;
 	}
 	for (size_t i = 0; i < r->n; i++)
