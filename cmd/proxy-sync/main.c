@@ -40,7 +40,7 @@ static const struct kx_opt opts[] = {
 	{"server", required_argument, KX_OPT_SERVER, "URL", "the store (default $KX_SERVER or " KX_DEFAULT_SERVER ")"},
 	{"dry-run", no_argument, OPT_DRY_RUN, NULL, "print the ruleset as nft -f text (ipvsadm-restore text with --mode ipvs)"},
 	{"watch", no_argument, OPT_WATCH, NULL, "keep syncing as services and endpoints change"},
-	{"sync-period", required_argument, OPT_SYNC_PERIOD, "DURATION", "with --watch, full resync this often (default 30s)"},
+	{"sync-period", required_argument, OPT_SYNC_PERIOD, "DURATION", "with --watch, full resync this often (default 1h)"},
 	{"lock", required_argument, OPT_LOCK, "FILE", "lock file of one-shot runs (default /run/lock/kx-proxy-sync.lock)"},
 	{"node", required_argument, OPT_NODE, "NAME", "this node's name, for Local traffic policies (default: host name)"},
 	{"hostname", required_argument, OPT_NODE, "NAME", "the same as --node"},
@@ -954,7 +954,7 @@ int main(int argc, char **argv)
 
 	kx_log_init(argv[0]);
 	c.mode = "nftables";
-	c.period_ms = 30000;
+	c.period_ms = 3600000;
 	c.lock = "/run/lock/kx-proxy-sync.lock";
 	kx_cli_init(&cli, opts);
 	while ((ch = getopt_long(argc, argv, cli.shortopts, cli.longopts, NULL)) != -1) {
