@@ -59,6 +59,8 @@ static const struct kx_opt opts[] = {
 	{"log-dir", required_argument, OPT_LOG_DIR, "DIR",
 	 "where container logs go (default /var/log/kx/pods)"},
 	{"bridge", required_argument, OPT_BRIDGE, "NAME", "the pods' bridge (default kx0)"},
+	{"filename", required_argument, 'f', "FILE",
+	 "run the pods in FILE (JSON or YAML, with their ConfigMaps and Secrets) without a store"},
 	{"once", no_argument, OPT_ONCE, NULL, "one pass, then exit (the pods keep running)"},
 	{"dry-run", no_argument, OPT_DRY_RUN, NULL, "print the actions for pods, do not act"},
 	{"no-probes", no_argument, OPT_NO_PROBES, NULL,
@@ -142,6 +144,7 @@ int main(int argc, char **argv)
 		case OPT_LOG_DIR: cfg.log_dir = optarg; break;
 		case OPT_BRIDGE: cfg.bridge = optarg; break;
 		case OPT_ONCE: cfg.once = 1; break;
+		case 'f': cfg.file = optarg; break;
 		case OPT_DRY_RUN: cfg.dry_run = 1; break;
 		case OPT_NO_PROBES: cfg.probes = 0; break;
 		case OPT_LOG_MAX: cfg.log_max = strtoll(optarg, NULL, 10); break;
@@ -206,6 +209,8 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	if (cfg.file)
+		cfg.probes = cfg.probes && !cfg.once;
 	if (!cfg.once && nr_serve_start(&cfg, &e) < 0) {
 		kx_err_print(&e);
 		kx_client_free(cl);
@@ -214,7 +219,7 @@ int main(int argc, char **argv)
 	nr_pods_init(&cfg);
 	while (!stop) {
 		int64_t now = kx_now_ms();
-		if (now >= next_node) {
+		if (now >= next_node && !cfg.file) {
 			if (nr_node_sync(cl, &cfg, 1, &e) < 0) {
 				kx_err_print(&e);
 				status = e.status ? e.status : KX_EFAIL;

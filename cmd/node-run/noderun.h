@@ -32,6 +32,7 @@ struct nr_config {
 	const char *pod_cidr;     /* "" when none */
 	const char *cluster_dns;  /* "" when none */
 	const char *cluster_domain;
+	const char *file;         /* -f: pods from this file, not the store */
 	const char *runtime;      /* kx-container */
 	const char *image_tool;   /* kx-image */
 	const char *node_ip;      /* InternalIP, default 127.0.0.1 */

@@ -407,11 +407,13 @@ static int rt_create_start(const struct nr_config *c, const char *id, const char
 static int image_pull(const struct nr_config *c, const char *image, const char *policy, char *msg,
 		      size_t msgn)
 {
-	char *have[] = {(char *)c->image_tool, "inspect", (char *)image, NULL};
-	char *pull[] = {(char *)c->image_tool, "pull", (char *)image, NULL};
+	char root[4200];
+	char *have[] = {(char *)c->image_tool, "--root", root, "inspect", (char *)image, NULL};
+	char *pull[] = {(char *)c->image_tool, "--root", root, "pull", "-q", (char *)image, NULL};
 	kx_buf out = KX_BUF_INIT, err = KX_BUF_INIT;
 	int present, r;
 
+	snprintf(root, sizeof root, "%s/images", c->root);
 	out.max = err.max = 1 << 20;
 	present = run(have, NULL, NULL, &out, NULL, 20000) == 0;
 	kx_buf_free(&out);
@@ -437,12 +439,14 @@ static int image_pull(const struct nr_config *c, const char *image, const char *
 static jv image_prepare(const struct nr_config *c, const char *image, const char *rootfs,
 			char *digest, size_t dn, char *msg, size_t msgn)
 {
-	char *insp[] = {(char *)c->image_tool, "inspect", (char *)image, NULL};
-	char *unpack[] = {(char *)c->image_tool, "unpack", (char *)image, (char *)rootfs, NULL};
+	char root[4200];
+	char *insp[] = {(char *)c->image_tool, "--root", root, "inspect", (char *)image, NULL};
+	char *unpack[] = {(char *)c->image_tool, "--root", root, "unpack", (char *)image, (char *)rootfs, NULL};
 	kx_buf out = KX_BUF_INIT, err = KX_BUF_INIT;
 	kx_err e = KX_ERR_INIT;
 	jv v, cfg;
 
+	snprintf(root, sizeof root, "%s/images", c->root);
 	out.max = err.max = 4 << 20;
 	if (run(insp, NULL, NULL, &out, &err, 20000) != 0) {
 		trim(&err);
@@ -505,6 +509,8 @@ static void netns_name(const char *uid, char *buf, size_t n)
 	char u[16];
 	size_t k = 0;
 
+	if (!strncmp(uid, "static-", 7))
+		uid += 7;
 	for (const char *s = uid; *s && k < 12; s++)
 		if (*s != '-')
 			u[k++] = *s;
@@ -1198,10 +1204,11 @@ int nr_should_restart(const char *policy, int code)
 /* ---- the pass ---------------------------------------------------------------- */
 
 struct pass {
-	kx_client *cl;
+	kx_client *cl;     /* NULL with -f */
 	struct nr_config *c;
-	jv objs;   /* {"configmaps":{},"secrets":{}} for the pod at hand */
+	jv objs;           /* {"configmaps":{},"secrets":{}} for the pod at hand */
 	int64_t now;
+	jv file_objs;      /* with -f: every object of the file */
 };
 
 static void fetch_refs(struct pass *ps, jv pod)
@@ -1255,8 +1262,23 @@ static void fetch_refs(struct pass *ps, jv pod)
 					continue;
 				char path[700];
 				kx_err e = KX_ERR_INIT;
+				jv o = jv_invalid();
 				snprintf(path, sizeof path, "/api/v1/namespaces/%s/%s/%s", ns, coll, name);
-				jv o = kx_client_get(ps->cl, path, &e);
+				if (ps->cl)
+					o = kx_client_get(ps->cl, path, &e);
+				else if (jv_get_kind(ps->file_objs) == JV_KIND_ARRAY) {
+					jv_array_foreach(ps->file_objs, fi, fo)
+					{
+						char fk[64], fn[256], fns[256];
+						nr_str(fo, "kind", fk, sizeof fk, "");
+						nr_str(fo, "metadata.name", fn, sizeof fn, "");
+						nr_str(fo, "metadata.namespace", fns, sizeof fns, "default");
+						if (!jv_is_valid(o) && !strcmp(fn, name) && !strcmp(fns, ns) &&
+						    !strcmp(fk, secret ? "Secret" : "ConfigMap"))
+							o = jv_copy(fo);
+						jv_free(fo);
+					}
+				}
 				if (jv_is_valid(o)) {
 					jv m = kx_jv_get(jv_copy(ps->objs), coll);
 					m = jv_object_set(m, jv_string(name), o);
@@ -1368,7 +1390,11 @@ static int ctr_start(struct podctx *p, jv ctr, struct ctr *k)
 		return -1;
 	}
 	k->attempt++;
-	snprintf(k->id, sizeof k->id, "%.8s-%s-%d", p->uid, k->name, k->attempt);
+	{
+		char ns_name[64];
+		netns_name(p->uid, ns_name, sizeof ns_name); /* kx-<12 chars of the uid> */
+		snprintf(k->id, sizeof k->id, "%s-%s-%d", ns_name + 3, k->name, k->attempt);
+	}
 	snprintf(bundle, sizeof bundle, "%s/bundles/%s", p->dir, k->id);
 	snprintf(rootfs, sizeof rootfs, "%s/rootfs", bundle);
 	mkdirs(bundle, 0755);
@@ -1459,7 +1485,7 @@ static void event(struct podctx *p, const char *type, const char *reason, const 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	if (p->ps->c->dry_run)
+	if (p->ps->c->dry_run || !p->ps->cl)
 		return;
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (kx_event_record(p->ps->cl, p->pod, &ev, &now, &e) < 0)
@@ -1787,6 +1813,20 @@ static void pod_status_write(struct podctx *p, jv status)
 		kx_json_print(jv_object_set(a, jv_string("status"), status), 0);
 		return;
 	}
+	if (!p->ps->cl) {
+		/* -f: the status goes to stdout, and to a file for the next pass */
+		char sp[4200];
+		jv line = jv_object();
+		snprintf(sp, sizeof sp, "%s/status.json", p->dir);
+		write_json_file(sp, jv_copy(status));
+		line = jv_object_set(line, jv_string("namespace"), jv_string(p->ns));
+		line = jv_object_set(line, jv_string("name"), jv_string(p->name));
+		line = jv_object_set(line, jv_string("status"), jv_copy(status));
+		kx_json_print(line, 0);
+		fflush(stdout);
+		p->pod = jv_object_set(p->pod, jv_string("status"), status);
+		return;
+	}
 	pod = jv_object_set(jv_copy(p->pod), jv_string("status"), status);
 	snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s/status", p->ns, p->name);
 	r = kx_client_json(p->ps->cl, "PUT", path, pod, NULL, &e);
@@ -2073,16 +2113,57 @@ void nr_pods_wait(struct nr_config *c, int64_t ms)
 
 /* ---- the pass --------------------------------------------------------------- */
 
+/* The Pods of a file, as the kubelet's static pods: bound to this node,
+ * with a uid made from their namespace and name, and the status of the
+ * last pass. Borrows objs. */
+static jv static_pods(const struct nr_config *c, jv objs)
+{
+	jv out = jv_array();
+
+	jv_array_foreach(objs, i, o)
+	{
+		char kind[64], ns[256], name[256], uid[64], sp[4400];
+		uint64_t h = 1469598103934665603ull;
+		nr_str(o, "kind", kind, sizeof kind, "");
+		if (strcmp(kind, "Pod")) {
+			jv_free(o);
+			continue;
+		}
+		nr_str(o, "metadata.namespace", ns, sizeof ns, "default");
+		nr_str(o, "metadata.name", name, sizeof name, "");
+		for (const char *s = ns; *s; s++)
+			h = (h ^ (unsigned char)*s) * 1099511628211ull;
+		h = (h ^ '/') * 1099511628211ull;
+		for (const char *s = name; *s; s++)
+			h = (h ^ (unsigned char)*s) * 1099511628211ull;
+		if (!kind_is_string(o, "metadata.uid")) {
+			snprintf(uid, sizeof uid, "static-%016llx", (unsigned long long)h);
+			o = kx_jv_set(o, "metadata.uid", jv_string(uid));
+		} else
+			nr_str(o, "metadata.uid", uid, sizeof uid, "");
+		o = kx_jv_set(o, "metadata.namespace", jv_string(ns));
+		o = kx_jv_set(o, "spec.nodeName", jv_string(c->node));
+		snprintf(sp, sizeof sp, "%s/pods/%s/status.json", c->root, uid);
+		jv st = read_json_file(sp);
+		if (jv_is_valid(st) && jv_get_kind(st) == JV_KIND_OBJECT)
+			o = jv_object_set(o, jv_string("status"), st);
+		else
+			jv_free(st);
+		out = jv_array_append(out, o);
+	}
+	return out;
+}
+
 int nr_pods_sync(kx_client *cl, struct nr_config *c, kx_err *e)
 {
 	kx_buf path = KX_BUF_INIT;
-	struct pass ps = {cl, c, jv_null(), (int64_t)time(NULL)};
+	struct pass ps = {cl, c, jv_null(), (int64_t)time(NULL), jv_null()};
 	char sel[300], dir[4200];
 	jv pods, seen = jv_object();
 	DIR *d;
 	struct dirent *de;
 
-	if (!c->pod_cidr[0]) {
+	if (!c->pod_cidr[0] && !c->file) {
 		/* the Node's spec.podCIDR, as the kubelet takes it */
 		static char cidr[64];
 		char np[300];
@@ -2093,10 +2174,20 @@ int nr_pods_sync(kx_client *cl, struct nr_config *c, kx_err *e)
 			c->pod_cidr = cidr;
 		jv_free(n);
 	}
-	snprintf(sel, sizeof sel, "spec.nodeName=%s", c->node);
-	kx_buf_adds(&path, "/api/v1/pods?fieldSelector=");
-	kx_url_escape(&path, sel);
-	pods = kx_input_list(cl, path.p, "Pod", NULL, e);
+	if (c->file) {
+		ps.cl = NULL;
+		ps.file_objs = kx_input_load(c->file, e);
+		if (!jv_is_valid(ps.file_objs)) {
+			jv_free(seen);
+			return -1;
+		}
+		pods = static_pods(c, ps.file_objs);
+	} else {
+		snprintf(sel, sizeof sel, "spec.nodeName=%s", c->node);
+		kx_buf_adds(&path, "/api/v1/pods?fieldSelector=");
+		kx_url_escape(&path, sel);
+		pods = kx_input_list(cl, path.p, "Pod", NULL, e);
+	}
 	kx_buf_free(&path);
 	if (!jv_is_valid(pods)) {
 		jv_free(seen);
@@ -2147,5 +2238,6 @@ int nr_pods_sync(kx_client *cl, struct nr_config *c, kx_err *e)
 	}
 	jv_free(seen);
 	jv_free(ps.objs);
+	jv_free(ps.file_objs);
 	return 0;
 }
