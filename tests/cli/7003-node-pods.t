@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# kx-node-run running real pods (from a file, as static pods, so that no
+# store is needed): images pulled from a docker-registry on loopback, a
+# network namespace per pod on a bridge, configMap volumes and env, two pods
+# talking, restartPolicy Never, an OOM kill, a bad image, liveness and
+# readiness probes, logs, and kill -9 of the agent with the pods adopted.
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" = 0 ] || skip_all "needs root"
+command -v docker-registry >/dev/null || skip_all "needs docker-registry"
+command -v skopeo >/dev/null || skip_all "needs skopeo"
+[ -x /usr/lib/cni/bridge ] || skip_all "needs the CNI plugins"
+BB=$(command -v busybox) || skip_all "needs busybox-static"
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+
+# an OCI layout holding one busybox image
+mkdir -p "$T/bb/bin" "$T/bb/tmp" "$T/bb/etc"
+cp "$BB" "$T/bb/bin/busybox"
+for a in sh sleep httpd cat echo ls wget env id hostname true false dd touch rm head test; do
+	ln -s busybox "$T/bb/bin/$a"
+done
+cat >"$T/mkoci.py" <<'PY'
+import hashlib, io, json, os, sys, tarfile, gzip
+lay, src = sys.argv[1], sys.argv[2]
+os.makedirs(lay + "/blobs/sha256", exist_ok=True)
+def blob(b):
+    d = hashlib.sha256(b).hexdigest()
+    open(lay + "/blobs/sha256/" + d, "wb").write(b)
+    return {"digest": "sha256:" + d, "size": len(b)}
+raw = io.BytesIO()
+with tarfile.open(fileobj=raw, mode="w") as t:
+    for n in sorted(os.listdir(src)):
+        t.add(os.path.join(src, n), arcname=n)
+raw = raw.getvalue()
+layer = dict(blob(gzip.compress(raw, 6, mtime=0)), mediaType="application/vnd.oci.image.layer.v1.tar+gzip")
+cfg = dict(blob(json.dumps({"architecture": "amd64", "os": "linux",
+    "config": {"Cmd": ["sh"], "Env": ["PATH=/bin"], "WorkingDir": "/"},
+    "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(raw).hexdigest()]}}).encode()),
+    mediaType="application/vnd.oci.image.config.v1+json")
+man = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "config": cfg, "layers": [layer]}
+m = dict(blob(json.dumps(man).encode()), mediaType=man["mediaType"], annotations={"org.opencontainers.image.ref.name": "bb"})
+open(lay + "/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
+open(lay + "/index.json", "w").write(json.dumps({"schemaVersion": 2, "manifests": [m]}))
+PY
+$PY "$T/mkoci.py" "$T/lay" "$T/bb" || skip_all "cannot build the image"
+
+free_port() { $PY -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+REG=127.0.0.1:$(free_port)
+printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n' \
+	"$T/reg" "$REG" >"$T/reg.yml"
+bg docker-registry serve "$T/reg.yml" 2>"$T/reg.log"
+wait_for 10 curl -s -o /dev/null "http://$REG/v2/" || diag "the registry did not start"
+skopeo copy --quiet --dest-tls-verify=false "oci:$T/lay:bb" "docker://$REG/test/bb:1" >"$T/push.log" 2>&1 ||
+	diag "push failed: $(cat "$T/push.log")"
+IMG=$REG/test/bb:1
+
+# the node: its own bridge and pod network
+BR=kxb$$
+NET=10.$((100 + $$ % 100)).$((($$ / 100) % 250))
+ROOT=$T/root
+NR() { kx-node-run --node t$$ --root "$ROOT" --log-dir "$T/logs" --pod-cidr "$NET.0/24" \
+	--bridge "$BR" --port 0 "$@"; }
+# in the background the subshell becomes the agent, so that its PID is the agent's
+NR_exec() { exec kx-node-run --node t$$ --root "$ROOT" --log-dir "$T/logs" --pod-cidr "$NET.0/24" \
+	--bridge "$BR" --port 0 "$@"; }
+cleanup() {
+	[ -n "${AGENT:-}" ] && kill -9 "$AGENT" 2>/dev/null
+	echo '{"kind":"List","apiVersion":"v1","items":[]}' >"$T/none.json"
+	NR -f "$T/none.json" --once
+	ip link del "$BR"
+	for h in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
+		rmdir "$h/besteffort" "$h/burstable" "$h" 2>/dev/null
+	done
+}
+at_exit cleanup
+
+# pods.json is rewritten as the test goes; the agent reads it every pass
+PODS=()
+write_pods() {
+	{
+		echo '{"kind":"List","apiVersion":"v1","items":['
+		echo '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"web"},"data":{"index.html":"hello from kx\n","greeting":"hi"}}'
+		for p in "${PODS[@]}"; do echo ",$p"; done
+		echo ']}'
+	} >"$T/pods.new"
+	mv "$T/pods.new" "$T/pods.json"
+}
+# the last status the agent printed for pod NAME, through jq FILTER
+st() { grep "\"name\":\"$1\"" "$T/agent.out" | tail -1 | jq -r ".status | $2"; }
+cid() { st "$1" ".containerStatuses[0].containerID" | sed 's|.*://||'; }
+
+PODS+=('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web"},"spec":{"containers":[{"name":"app","image":"'$IMG'",
+ "command":["httpd","-f","-p","8080","-h","/www"],
+ "env":[{"name":"GREETING","valueFrom":{"configMapKeyRef":{"name":"web","key":"greeting"}}}],
+ "volumeMounts":[{"name":"www","mountPath":"/www"}]}],"volumes":[{"name":"www","configMap":{"name":"web"}}]}}')
+write_pods
+bg NR_exec -f "$T/pods.json" >"$T/agent.out" 2>"$T/agent.err"
+AGENT=$BG_PID
+wait_for 30 sh -c "grep '\"name\":\"web\"' '$T/agent.out' | tail -1 | grep -q '\"phase\":\"Running\"'"
+is "$(st web .phase)" "Running" "a pod runs"
+WEB=$(st web .podIP)
+like "$WEB" "^$NET\.[0-9]+$" "with an address from the pod CIDR"
+is "$(curl -s -m 5 "http://$WEB:8080/index.html")" "hello from kx" "it serves HTTP on its pod IP, from a configMap volume"
+is "$(kx-container exec "$(cid web)" -- sh -c 'echo $GREETING')" "hi" "env from a ConfigMap key"
+like "$(kx-container exec "$(cid web)" -- cat /etc/hosts)" "$WEB	web" "/etc/hosts names the pod"
+is "$(st web '.containerStatuses[0].ready')" "true" "the container is ready"
+
+# a second pod reaches the first, runs once and succeeds; its output is logged
+PODS+=('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"client"},"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"'$IMG'",
+ "command":["wget","-q","-O-","http://'$WEB':8080/index.html"]}]}}')
+write_pods
+wait_for 30 sh -c "grep '\"name\":\"client\"' '$T/agent.out' | tail -1 | grep -q Succeeded"
+is "$(st client .phase)" "Succeeded" "a second pod reaches the first and succeeds"
+is "$(cat "$T"/logs/default_client_*/c/0.log | sed 's/^[^ ]* stdout F //')" "hello from kx" "its output is in its log"
+
+# restartPolicy Never, a failure: Failed with the exit code
+PODS+=('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"fail"},"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"'$IMG'",
+ "command":["sh","-c","exit 3"]}]}}')
+# a memory hog under a 16Mi limit
+PODS+=('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"hog"},"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"'$IMG'",
+ "command":["dd","if=/dev/zero","of=/dev/null","bs=64M","count=1"],"resources":{"limits":{"memory":"16Mi"}}}]}}')
+# an image that cannot be pulled
+PODS+=('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"badimg"},"spec":{"containers":[{"name":"c","image":"127.0.0.1:1/nope:1"}]}}')
+write_pods
+wait_for 30 sh -c "grep '\"name\":\"fail\"' '$T/agent.out' | tail -1 | grep -q Failed"
+is "$(st fail .phase)" "Failed" "restartPolicy Never: a failure ends Failed"
+is "$(st fail '.containerStatuses[0].state.terminated.exitCode')" "3" "with the exit code"
+wait_for 30 sh -c "grep '\"name\":\"hog\"' '$T/agent.out' | tail -1 | grep -q Failed"
+is "$(st hog '.containerStatuses[0].state.terminated.reason')" "OOMKilled" "a memory hog is OOMKilled"
+wait_for 30 sh -c "grep '\"name\":\"badimg\"' '$T/agent.out' | grep -q ErrImagePull"
+ok "a bad image gives ErrImagePull" grep -q '"name":"badimg".*ErrImagePull' "$T/agent.out"
+wait_for 30 sh -c "grep '\"name\":\"badimg\"' '$T/agent.out' | grep -q ImagePullBackOff"
+is "$(st badimg '.containerStatuses[0].state.waiting.reason')" "ImagePullBackOff" "then ImagePullBackOff"
+
+# probes: a liveness probe that starts failing restarts the container; a
+# readiness probe holds ready back until it passes
+PODS+=('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"probed"},"spec":{"terminationGracePeriodSeconds":1,"containers":[{"name":"c","image":"'$IMG'",
+ "command":["sh","-c","test -f /data/restarted && sleep 1000; touch /data/restarted; touch /tmp/alive; sleep 2; rm /tmp/alive; sleep 1000"],
+ "livenessProbe":{"exec":{"command":["cat","/tmp/alive"]},"periodSeconds":1,"failureThreshold":1},
+ "volumeMounts":[{"name":"data","mountPath":"/data"}]},
+ {"name":"r","image":"'$IMG'","command":["httpd","-f","-p","8081","-h","/www"],
+ "readinessProbe":{"httpGet":{"path":"/ready","port":8081},"periodSeconds":1},
+ "volumeMounts":[{"name":"www","mountPath":"/www"}]}],
+ "volumes":[{"name":"data","emptyDir":{}},{"name":"www","emptyDir":{}}]}}')
+write_pods
+wait_for 30 sh -c "grep '\"name\":\"probed\"' '$T/agent.out' | tail -1 | grep -q Running"
+is "$(st probed '.containerStatuses[1].ready')" "false" "readiness failing: not ready"
+is "$(st probed '.conditions[] | select(.type=="Ready") | .status')" "False" "and the pod is not Ready"
+echo ok >"$(ls -d "$ROOT"/pods/*/volumes/www | while read -r d; do
+	grep -q '"name":"probed"' "$d/../../pod.json" && echo "$d"; done)/ready"
+wait_for 20 sh -c "grep '\"name\":\"probed\"' '$T/agent.out' | tail -1 | jq -e '.status.containerStatuses[1].ready'"
+is "$(st probed '.containerStatuses[1].ready')" "true" "readiness passing: ready"
+wait_for 30 sh -c "grep '\"name\":\"probed\"' '$T/agent.out' | tail -1 | jq -e '.status.containerStatuses[0].restartCount == 1 and .status.containerStatuses[0].state.running'"
+is "$(st probed '.containerStatuses[0].restartCount')" "1" "a failing liveness probe restarts the container"
+is "$(st probed '.containerStatuses[0].lastState.terminated.exitCode')" "137" "which was killed"
+wait_for 20 sh -c "grep '\"name\":\"probed\"' '$T/agent.out' | tail -1 | grep -q '\"type\":\"Ready\",\"status\":\"True\"'"
+is "$(st probed '.conditions[] | select(.type=="Ready") | .status')" "True" "the pod becomes Ready"
+
+# kill -9 of the agent leaves the pods running; a new agent adopts them
+WEBCID=$(cid web)
+kill -9 "$AGENT"
+wait "$AGENT" 2>/dev/null
+AGENT=
+like "$(kx-container state "$WEBCID" | jq -r .status)" "running" "kill -9 of the agent leaves the pods running"
+is "$(curl -s -m 5 "http://$WEB:8080/index.html")" "hello from kx" "and serving"
+NR -f "$T/pods.json" --once >"$T/again.out" 2>"$T/again.err"
+rc=$?
+is "$rc" 0 "a new agent runs"
+[ "$rc" = 0 ] || sed 's/^/#   /' "$T/again.err"
+is "$(kx-container state "$WEBCID" | jq -r .status)" "running" "the container was not restarted"
+ok "nothing changed for the running pod" sh -c "! grep -q '\"name\":\"web\"' '$T/again.out'"
+
+# a pod removed is torn down: containers, network namespace, volumes
+NS=$(ls "$ROOT"/pods/*/sandbox.json | head -1 | xargs jq -r .netns)
+PODS=()
+write_pods
+NR -f "$T/pods.json" --once >/dev/null 2>"$T/down.err" || sed 's/^/#   /' "$T/down.err"
+is "$(ls "$ROOT/pods" | wc -l)" "0" "removed pods are torn down"
+ok "their network namespaces are gone" sh -c "! ip netns list | grep -qw '$NS'"
+ok "their containers are gone" sh -c "! kx-container state '$WEBCID' >/dev/null 2>&1"
+
+done_testing
