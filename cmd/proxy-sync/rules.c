@@ -1,0 +1,691 @@
+/* rules.c: decide. Services to an abstract nftables ruleset, the way
+ * kube-proxy's nftables mode lays it out (learned from its proxier, not
+ * copied):
+ *
+ *   nat-prerouting, nat-output   jump services
+ *   services                     ip daddr . meta l4proto . th dport vmap @service-ips
+ *                                fib daddr type local meta l4proto . th dport
+ *                                    vmap @service-nodeports
+ *   service-ips elements         CLUSTERIP . tcp . 80 : goto svc-NS/NAME/tcp/PORT
+ *   svc-...                      picks an endpoint: numgen random|inc or jhash
+ *                                ip saddr, into a verdict map of ep- chains
+ *   ep-...                       marks hairpin traffic, then DNATs
+ *   ext-...                      NodePort and external IPs: marks for
+ *                                masquerade (Cluster policy), or sends to
+ *                                local endpoints only (Local)
+ *   filter-input/forward/output  ct state new: no-endpoint-services and
+ *                                no-endpoint-nodeports reject at once
+ *   nat-postrouting              masquerades what was marked
+ *
+ * The per-packet cost is one map lookup, however many services there are.
+ * Each service port is one fragment: its chains, its affinity sets, and its
+ * elements in the shared maps. A fragment's hash lets diff.c skip it whole. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy.h"
+
+/* ------------------------------------------------------------------ arena */
+
+typedef struct px_arena {
+	struct px_arena *next;
+	size_t used, cap;
+	char mem[];
+} px_arena;
+
+static void *arena_alloc(px_arena **a, size_t n)
+{
+	n = (n + 15) & ~(size_t)15;
+	if (!*a || (*a)->used + n > (*a)->cap) {
+		size_t cap = n > 4000 ? n : 4000;
+		px_arena *b = malloc(sizeof *b + cap);
+		b->next = *a;
+		b->used = 0;
+		b->cap = cap;
+		*a = b;
+	}
+	void *p = (*a)->mem + (*a)->used;
+	(*a)->used += n;
+	return p;
+}
+
+static const char *astr(px_frag *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static const char *astr(px_frag *f, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof buf)
+		n = sizeof buf - 1;
+	char *p = arena_alloc(&f->arena, (size_t)n + 1);
+	memcpy(p, buf, (size_t)n + 1);
+	return p;
+}
+
+uint64_t px_hash(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+const char *px_frag_str(px_frag *f, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = arena_alloc(&f->arena, n);
+
+	memcpy(p, s, n);
+	return p;
+}
+
+/* ------------------------------------------------------------------ fragments */
+
+px_frag *px_frag_new(const char *key)
+{
+	px_frag *f = calloc(1, sizeof *f);
+
+	f->key = strdup(key);
+	f->refs = 1;
+	return f;
+}
+
+px_frag *px_frag_ref(px_frag *f)
+{
+	f->refs++;
+	return f;
+}
+
+void px_frag_unref(px_frag *f)
+{
+	if (!f || --f->refs > 0)
+		return;
+	for (size_t i = 0; i < f->nchains; i++)
+		free(f->chains[i].rules);
+	free(f->chains);
+	free(f->sets);
+	free(f->elems);
+	while (f->arena) {
+		px_arena *n = f->arena->next;
+		free(f->arena);
+		f->arena = n;
+	}
+	free(f->key);
+	free(f);
+}
+
+px_chain *px_frag_chain(px_frag *f, const char *name)
+{
+	if (f->nchains == f->capchains) {
+		f->capchains = f->capchains ? 2 * f->capchains : 4;
+		f->chains = realloc(f->chains, f->capchains * sizeof *f->chains);
+	}
+	px_chain *c = &f->chains[f->nchains++];
+	memset(c, 0, sizeof *c);
+	c->name = name;
+	c->hook = PX_HOOK_NONE;
+	return c;
+}
+
+static px_chain *base_chain(px_frag *f, const char *name, int hook, int nat, int prio)
+{
+	px_chain *c = px_frag_chain(f, name);
+
+	c->hook = hook;
+	c->nat = nat;
+	c->prio = prio;
+	return c;
+}
+
+static px_rule *add_rule(px_chain *c, int kind)
+{
+	c->rules = realloc(c->rules, (c->nrules + 1) * sizeof *c->rules);
+	px_rule *r = &c->rules[c->nrules++];
+	memset(r, 0, sizeof *r);
+	r->kind = kind;
+	return r;
+}
+
+static void rule_chain(px_chain *c, int kind, const char *target)
+{
+	add_rule(c, kind)->chain = target;
+}
+
+void px_frag_set(px_frag *f, const char *name, int kind, int timeout)
+{
+	if (f->nsets == f->capsets) {
+		f->capsets = f->capsets ? 2 * f->capsets : 4;
+		f->sets = realloc(f->sets, f->capsets * sizeof *f->sets);
+	}
+	f->sets[f->nsets++] = (px_set){name, kind, timeout};
+}
+
+void px_frag_elem(px_frag *f, const char *set, const char *addr, int proto, int port,
+		     const char *verdict)
+{
+	if (f->nelems == f->capelems) {
+		f->capelems = f->capelems ? 2 * f->capelems : 4;
+		f->elems = realloc(f->elems, f->capelems * sizeof *f->elems);
+	}
+	f->elems[f->nelems++] = (px_elem){set, addr, proto, port, verdict};
+}
+
+const char *px_proto_name(int proto)
+{
+	return proto == PX_UDP ? "udp" : proto == PX_SCTP ? "sctp" : "tcp";
+}
+
+/* A chain's hash: its hook and its rules as text, plus salt (what the rules
+ * depend on that their text does not show, such as an affinity timeout). */
+static uint64_t chain_hash(const px_chain *c, int family, uint64_t salt)
+{
+	kx_buf b = KX_BUF_INIT;
+	uint64_t h;
+
+	kx_buf_addf(&b, "%d %d %d\n", c->hook, c->nat, c->prio);
+	for (size_t j = 0; j < c->nrules; j++) {
+		px_render_rule(&b, family, &c->rules[j]);
+		kx_buf_addc(&b, '\n');
+	}
+	h = px_hash(px_hash(PX_HASH_INIT, b.p, b.len), &salt, sizeof salt);
+	kx_buf_free(&b);
+	return h ? h : 1;
+}
+
+/* Name a finished chain after its content: "PREFIX-HASH8-REST". A chain
+ * that changes gets a new name, and whatever pointed to it is pointed at
+ * the new one in the same batch: the kernel cannot change a chain's comment
+ * later, so the name is what says which version a chain is. */
+static const char *seal_chain(px_frag *f, size_t ci, int family, uint64_t salt,
+			      const char *prefix, const char *rest)
+{
+	px_chain *c = &f->chains[ci];
+
+	c->hash = chain_hash(c, family, salt);
+	c->name = astr(f, "%s-%08x-%s", prefix, (unsigned)(c->hash >> 32), rest);
+	return c->name;
+}
+
+/* Hash the fixed-name chains, then the whole fragment. */
+static void frag_seal(px_frag *f, int family)
+{
+	kx_buf b = KX_BUF_INIT;
+	uint64_t h = PX_HASH_INIT;
+
+	h = px_hash(h, f->key, strlen(f->key) + 1);
+	for (size_t i = 0; i < f->nchains; i++) {
+		px_chain *c = &f->chains[i];
+		if (!c->hash)
+			c->hash = chain_hash(c, family, 0);
+		h = px_hash(h, c->name, strlen(c->name) + 1);
+		h = px_hash(h, &c->hash, sizeof c->hash);
+	}
+	for (size_t i = 0; i < f->nsets; i++) {
+		kx_buf_reset(&b);
+		kx_buf_addf(&b, "%s %d %d\n", f->sets[i].name, f->sets[i].kind, f->sets[i].timeout);
+		h = px_hash(h, b.p, b.len);
+	}
+	for (size_t i = 0; i < f->nelems; i++) {
+		const px_elem *el = &f->elems[i];
+		kx_buf_reset(&b);
+		kx_buf_addf(&b, "%s %s %d %d %s\n", el->set, el->addr ? el->addr : "", el->proto,
+			    el->port, el->verdict ? el->verdict : "");
+		h = px_hash(h, b.p, b.len);
+	}
+	f->hash = h;
+	kx_buf_free(&b);
+}
+
+/* The skeleton: base chains, the shared maps, reject and masquerade. The
+ * two chains whose rules depend on --nodeport-addresses are named after it. */
+static px_frag *skeleton(int family, const px_opts *o)
+{
+	px_frag *f = px_frag_new("");
+	px_chain *c;
+	int local_set = o->nodeport_ips != NULL;
+	const char *services = local_set ? "services-nodeport-ips" : "services";
+	const char *check = local_set ? "endpoints-check-nodeport-ips" : "endpoints-check";
+
+	px_frag_set(f, "service-ips", SK_SVC_MAP, 0);
+	px_frag_set(f, "service-nodeports", SK_PORT_MAP, 0);
+	px_frag_set(f, "no-endpoint-services", SK_SVC_MAP, 0);
+	px_frag_set(f, "no-endpoint-nodeports", SK_PORT_MAP, 0);
+	if (local_set) {
+		px_frag_set(f, "nodeport-ips", SK_ADDRS, 0);
+		for (size_t i = 0; i < o->nnodeport_ips; i++)
+			if ((strchr(o->nodeport_ips[i], ':') ? 6 : 4) == family)
+				px_frag_elem(f, "nodeport-ips", astr(f, "%s", o->nodeport_ips[i]), 0, 0,
+					 NULL);
+	}
+
+	c = px_frag_chain(f, "mark-for-masquerade");
+	add_rule(c, RK_MARK_SET);
+	c = px_frag_chain(f, "masquerading");
+	add_rule(c, RK_MARK_RETURN);
+	add_rule(c, RK_MARK_CLEAR);
+	add_rule(c, RK_MASQ);
+	c = px_frag_chain(f, "reject-chain");
+	add_rule(c, RK_REJECT_TCP);
+	add_rule(c, RK_REJECT);
+	c = px_frag_chain(f, services);
+	add_rule(c, RK_SVC_VMAP)->set = "service-ips";
+	px_rule *r = add_rule(c, local_set ? RK_NP_VMAP_SET : RK_NP_VMAP_FIB);
+	r->set = "service-nodeports";
+	r->set2 = "nodeport-ips";
+	c = px_frag_chain(f, check);
+	add_rule(c, RK_SVC_VMAP)->set = "no-endpoint-services";
+	r = add_rule(c, local_set ? RK_NP_VMAP_SET : RK_NP_VMAP_FIB);
+	r->set = "no-endpoint-nodeports";
+	r->set2 = "nodeport-ips";
+
+	rule_chain(base_chain(f, "nat-prerouting", PX_HOOK_PREROUTING, 1, -100), RK_JUMP, services);
+	rule_chain(base_chain(f, "nat-output", PX_HOOK_OUTPUT, 1, -100), RK_JUMP, services);
+	rule_chain(base_chain(f, "nat-postrouting", PX_HOOK_POSTROUTING, 1, 100), RK_JUMP,
+		   "masquerading");
+	rule_chain(base_chain(f, "filter-input", PX_HOOK_INPUT, 0, -110), RK_CT_NEW_JUMP, check);
+	rule_chain(base_chain(f, "filter-forward", PX_HOOK_FORWARD, 0, -110), RK_CT_NEW_JUMP, check);
+	rule_chain(base_chain(f, "filter-output", PX_HOOK_OUTPUT, 0, -110), RK_CT_NEW_JUMP, check);
+	frag_seal(f, family);
+	return f;
+}
+
+/* A chain that picks one of eps (indexes into the port's endpoints). */
+static void pick_chain(px_frag *f, px_chain *c, const px_svc *s, const char **epchains,
+		       const char **affsets, const size_t *idx, size_t n, const char *masq_cidr,
+		       const char *key)
+{
+	if (masq_cidr && *masq_cidr) {
+		px_rule *r = add_rule(c, RK_SADDR_NOT_JUMP);
+		r->addr = masq_cidr;
+		r->chain = "mark-for-masquerade";
+	}
+	if (s->affinity)
+		for (size_t i = 0; i < n; i++) {
+			px_rule *r = add_rule(c, RK_AFF_GOTO);
+			r->set = affsets[idx[i]];
+			r->chain = epchains[idx[i]];
+		}
+	if (n == 1) {
+		rule_chain(c, RK_GOTO, epchains[idx[0]]);
+		return;
+	}
+	px_rule *r = add_rule(c, RK_PICK);
+	r->lb = s->lb;
+	r->seed = (uint32_t)px_hash(PX_HASH_INIT, key, strlen(key));
+	r->targets = arena_alloc(&f->arena, n * sizeof *r->targets);
+	for (size_t i = 0; i < n; i++)
+		r->targets[i] = epchains[idx[i]];
+	r->ntargets = n;
+}
+
+px_frag *px_frag_build(const px_svc *s, const px_port *p, int family, const px_opts *o)
+{
+	char key[512];
+	px_frag *f;
+	const char **epchains, **affsets;
+	size_t *all, *loc, nloc = 0;
+	const char *svc = NULL, *svl = NULL, *ext = NULL, *pname, *proto;
+	const char *cidr = family == 4 ? o->cluster_cidr : o->cluster_cidr6;
+
+	if (!s)
+		return skeleton(family, o);
+	proto = px_proto_name(p->proto);
+	pname = p->name[0] ? p->name : NULL;
+	if (pname)
+		snprintf(key, sizeof key, "%s/%s/%s/%s", s->ns, s->name, proto, pname);
+	else
+		snprintf(key, sizeof key, "%s/%s/%s/%d", s->ns, s->name, proto, p->port);
+	f = px_frag_new(key);
+
+	epchains = arena_alloc(&f->arena, (p->neps + 1) * sizeof *epchains);
+	affsets = arena_alloc(&f->arena, (p->neps + 1) * sizeof *affsets);
+	all = arena_alloc(&f->arena, (p->neps + 1) * sizeof *all);
+	loc = arena_alloc(&f->arena, (p->neps + 1) * sizeof *loc);
+
+	/* one chain per endpoint: hairpin mark, affinity, DNAT */
+	for (size_t i = 0; i < p->neps; i++) {
+		const px_ep *e = &p->eps[i];
+		char a[48], rest[600];
+		snprintf(a, sizeof a, "%s", e->addr);
+		for (char *q = a; *q; q++)
+			if (*q == ':')
+				*q = '-'; /* nft names cannot hold ':' */
+		snprintf(rest, sizeof rest, "%s__%s/%d", key, a, e->port);
+		affsets[i] = s->affinity ? astr(f, "aff-%s", rest) : NULL;
+		all[i] = i;
+		if (e->local)
+			loc[nloc++] = i;
+		px_chain *c = px_frag_chain(f, "");
+		px_rule *r = add_rule(c, RK_SADDR_JUMP);
+		r->addr = astr(f, "%s", e->addr);
+		r->chain = "mark-for-masquerade";
+		if (s->affinity) {
+			px_frag_set(f, affsets[i], SK_AFFINITY, s->affinity);
+			add_rule(c, RK_AFF_UPDATE)->set = affsets[i];
+		}
+		r = add_rule(c, RK_DNAT);
+		r->addr = astr(f, "%s", e->addr);
+		r->proto = p->proto;
+		r->port = e->port;
+		epchains[i] = seal_chain(f, f->nchains - 1, family, (uint64_t)s->affinity, "ep", rest);
+	}
+	int want_local = (s->itp_local || s->etp_local);
+	int has_ext = s->next > 0 || p->nodeport > 0;
+
+	if (p->neps) {
+		pick_chain(f, px_frag_chain(f, ""), s, epchains, affsets, all, p->neps,
+			   s->cluster_ip[0] ? cidr : NULL, key);
+		svc = seal_chain(f, f->nchains - 1, family, 0, "svc", key);
+	}
+	if (want_local && nloc) {
+		pick_chain(f, px_frag_chain(f, ""), s, epchains, affsets, loc, nloc, NULL, key);
+		svl = seal_chain(f, f->nchains - 1, family, 0, "svl", key);
+	}
+	/* external traffic: NodePort, externalIPs, load balancer IPs */
+	const char *ext_target = s->etp_local ? svl : svc;
+	if (has_ext && ext_target) {
+		px_chain *c = px_frag_chain(f, "");
+		if (s->etp_local) {
+			/* from the node itself: cluster-wide, masqueraded */
+			rule_chain(c, RK_FIB_LOCAL_JUMP, "mark-for-masquerade");
+			rule_chain(c, RK_FIB_LOCAL_GOTO, svc);
+			rule_chain(c, RK_GOTO, svl);
+		} else {
+			rule_chain(c, RK_JUMP, "mark-for-masquerade");
+			rule_chain(c, RK_GOTO, svc);
+		}
+		ext = seal_chain(f, f->nchains - 1, family, 0, "ext", key);
+	}
+
+	/* the elements in the shared maps; no endpoints: reject at once, but a
+	 * Local policy with endpoints elsewhere drops, as kube-proxy does */
+	const char *int_target = s->itp_local ? svl : svc;
+	if (s->cluster_ip[0]) {
+		if (int_target)
+			px_frag_elem(f, "service-ips", astr(f, "%s", s->cluster_ip), p->proto, p->port,
+				 int_target);
+		else
+			px_frag_elem(f, "no-endpoint-services", astr(f, "%s", s->cluster_ip), p->proto,
+				 p->port, s->itp_local && p->neps ? NULL : "reject-chain");
+	}
+	for (size_t i = 0; i < s->next; i++) {
+		const char *ip = astr(f, "%s", s->ext_ips[i]);
+		if (ext)
+			px_frag_elem(f, "service-ips", ip, p->proto, p->port, ext);
+		else
+			px_frag_elem(f, "no-endpoint-services", ip, p->proto, p->port,
+				 s->etp_local && p->neps ? NULL : "reject-chain");
+	}
+	if (p->nodeport) {
+		if (ext)
+			px_frag_elem(f, "service-nodeports", NULL, p->proto, p->nodeport, ext);
+		else
+			px_frag_elem(f, "no-endpoint-nodeports", NULL, p->proto, p->nodeport,
+				 s->etp_local && p->neps ? NULL : "reject-chain");
+	}
+	frag_seal(f, family);
+	return f;
+}
+
+/* ------------------------------------------------------------------ rulesets */
+
+px_ruleset *px_ruleset_new(int family)
+{
+	px_ruleset *r = calloc(1, sizeof *r);
+
+	r->family = family;
+	return r;
+}
+
+void px_ruleset_add(px_ruleset *r, px_frag *f)
+{
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 64;
+		r->frags = realloc(r->frags, r->cap * sizeof *r->frags);
+	}
+	r->frags[r->n++] = f;
+}
+
+void px_ruleset_free(px_ruleset *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		px_frag_unref(r->frags[i]);
+	free(r->frags);
+	free(r);
+}
+
+static int cmp_frag(const void *a, const void *b)
+{
+	return strcmp((*(px_frag *const *)a)->key, (*(px_frag *const *)b)->key);
+}
+
+px_ruleset *px_rules_build(const px_model *m, int family, const px_opts *o)
+{
+	px_ruleset *r = px_ruleset_new(family);
+
+	px_ruleset_add(r, px_frag_build(NULL, NULL, family, o));
+	for (size_t i = 0; i < m->n; i++) {
+		const px_svc *s = &m->svcs[i];
+		if (s->family != family)
+			continue;
+		for (size_t j = 0; j < s->nports; j++)
+			px_ruleset_add(r, px_frag_build(s, &s->ports[j], family, o));
+	}
+	qsort(r->frags, r->n, sizeof *r->frags, cmp_frag);
+	/* two ports of a service with the same key (a manifest error) keep the first */
+	size_t k = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		if (k && !strcmp(r->frags[k - 1]->key, r->frags[i]->key)) {
+			px_frag_unref(r->frags[i]);
+			continue;
+		}
+		r->frags[k++] = r->frags[i];
+	}
+	r->n = k;
+	return r;
+}
+
+size_t px_ruleset_count(const px_ruleset *r, size_t *nchains, size_t *nrules, size_t *nelems)
+{
+	size_t c = 0, ru = 0, el = 0;
+
+	for (size_t i = 0; i < r->n; i++) {
+		c += r->frags[i]->nchains;
+		el += r->frags[i]->nelems;
+		for (size_t j = 0; j < r->frags[i]->nchains; j++)
+			ru += r->frags[i]->chains[j].nrules;
+	}
+	if (nchains)
+		*nchains = c;
+	if (nrules)
+		*nrules = ru;
+	if (nelems)
+		*nelems = el;
+	return r->n;
+}
+
+/* ------------------------------------------------------------------ nft text */
+
+int px_render_rule(kx_buf *b, int family, const px_rule *r)
+{
+	const char *ip = family == 6 ? "ip6" : "ip";
+
+	switch (r->kind) {
+	case RK_JUMP:
+		return kx_buf_addf(b, "jump %s", r->chain);
+	case RK_GOTO:
+		return kx_buf_addf(b, "goto %s", r->chain);
+	case RK_SVC_VMAP:
+		return kx_buf_addf(b, "%s daddr . meta l4proto . th dport vmap @%s", ip, r->set);
+	case RK_NP_VMAP_FIB:
+		return kx_buf_addf(b, "fib daddr type local meta l4proto . th dport vmap @%s", r->set);
+	case RK_NP_VMAP_SET:
+		return kx_buf_addf(b, "%s daddr @%s meta l4proto . th dport vmap @%s", ip, r->set2,
+				   r->set);
+	case RK_CT_NEW_JUMP:
+		return kx_buf_addf(b, "ct state new jump %s", r->chain);
+	case RK_MARK_SET:
+		return kx_buf_addf(b, "meta mark set meta mark | 0x%08x", PX_MASQ_MARK);
+	case RK_MARK_RETURN:
+		return kx_buf_addf(b, "meta mark & 0x%08x == 0x00000000 return", PX_MASQ_MARK);
+	case RK_MARK_CLEAR:
+		return kx_buf_addf(b, "meta mark set meta mark ^ 0x%08x", PX_MASQ_MARK);
+	case RK_MASQ:
+		return kx_buf_adds(b, "masquerade fully-random");
+	case RK_REJECT_TCP:
+		return kx_buf_adds(b, "meta l4proto tcp reject with tcp reset");
+	case RK_REJECT:
+		return kx_buf_adds(b, "reject");
+	case RK_DROP:
+		return kx_buf_adds(b, "drop");
+	case RK_SADDR_NOT_JUMP:
+		return kx_buf_addf(b, "%s saddr != %s jump %s", ip, r->addr, r->chain);
+	case RK_SADDR_JUMP:
+		return kx_buf_addf(b, "%s saddr %s jump %s", ip, r->addr, r->chain);
+	case RK_FIB_LOCAL_JUMP:
+		return kx_buf_addf(b, "fib saddr type local jump %s", r->chain);
+	case RK_FIB_LOCAL_GOTO:
+		return kx_buf_addf(b, "fib saddr type local goto %s", r->chain);
+	case RK_AFF_GOTO:
+		return kx_buf_addf(b, "%s saddr @%s goto %s", ip, r->set, r->chain);
+	case RK_AFF_UPDATE:
+		return kx_buf_addf(b, "update @%s { %s saddr }", r->set, ip);
+	case RK_DNAT:
+		if (family == 6)
+			return kx_buf_addf(b, "meta l4proto %s dnat to [%s]:%d", px_proto_name(r->proto),
+					   r->addr, r->port);
+		return kx_buf_addf(b, "meta l4proto %s dnat to %s:%d", px_proto_name(r->proto),
+				   r->addr, r->port);
+	case RK_PICK:
+		if (r->lb == PX_LB_SH)
+			kx_buf_addf(b, "jhash %s saddr mod %zu seed 0x%x vmap { ", ip, r->ntargets,
+				    r->seed);
+		else
+			kx_buf_addf(b, "numgen %s mod %zu vmap { ",
+				    r->lb == PX_LB_RR ? "inc" : "random", r->ntargets);
+		for (size_t i = 0; i < r->ntargets; i++)
+			kx_buf_addf(b, "%s%zu : goto %s", i ? ", " : "", i, r->targets[i]);
+		return kx_buf_adds(b, " }");
+	}
+	return -1;
+}
+
+int px_render_key(kx_buf *b, const px_elem *el, int kind)
+{
+	switch (kind) {
+	case SK_SVC_MAP:
+		return kx_buf_addf(b, "%s . %s . %d", el->addr, px_proto_name(el->proto), el->port);
+	case SK_PORT_MAP:
+		return kx_buf_addf(b, "%s . %d", px_proto_name(el->proto), el->port);
+	default:
+		return kx_buf_adds(b, el->addr);
+	}
+}
+
+void px_chain_comment(const px_chain *c, char *buf, size_t n)
+{
+	snprintf(buf, n, "kx:%016llx", (unsigned long long)c->hash);
+}
+
+static const char *const hook_names[] = {"prerouting", "input", "forward", "output",
+					 "postrouting"};
+
+int px_set_kind_by_name(const char *name)
+{
+	if (!strcmp(name, "service-ips") || !strcmp(name, "no-endpoint-services"))
+		return SK_SVC_MAP;
+	if (!strcmp(name, "service-nodeports") || !strcmp(name, "no-endpoint-nodeports"))
+		return SK_PORT_MAP;
+	if (!strncmp(name, "aff-", 4))
+		return SK_AFFINITY;
+	return SK_ADDRS;
+}
+
+static void render_set(kx_buf *b, const px_ruleset *r, const px_set *s)
+{
+	const char *addr = r->family == 6 ? "ipv6_addr" : "ipv4_addr";
+	size_t n = 0;
+
+	kx_buf_addf(b, "\t%s %s {\n", s->kind == SK_SVC_MAP || s->kind == SK_PORT_MAP ? "map" : "set",
+		    s->name);
+	switch (s->kind) {
+	case SK_SVC_MAP:
+		kx_buf_addf(b, "\t\ttype %s . inet_proto . inet_service : verdict\n", addr);
+		break;
+	case SK_PORT_MAP:
+		kx_buf_adds(b, "\t\ttype inet_proto . inet_service : verdict\n");
+		break;
+	case SK_ADDRS:
+		kx_buf_addf(b, "\t\ttype %s\n", addr);
+		break;
+	case SK_AFFINITY:
+		kx_buf_addf(b, "\t\ttype %s\n\t\tflags dynamic,timeout\n\t\ttimeout %ds\n", addr,
+			    s->timeout);
+		break;
+	}
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t j = 0; j < r->frags[i]->nelems; j++) {
+			const px_elem *el = &r->frags[i]->elems[j];
+			if (strcmp(el->set, s->name))
+				continue;
+			kx_buf_adds(b, n++ ? ",\n\t\t\t     " : "\t\telements = { ");
+			px_render_key(b, el, s->kind);
+			if (s->kind == SK_SVC_MAP || s->kind == SK_PORT_MAP) {
+				if (el->verdict)
+					kx_buf_addf(b, " : goto %s", el->verdict);
+				else
+					kx_buf_adds(b, " : drop");
+			}
+		}
+	if (n)
+		kx_buf_adds(b, " }\n");
+	kx_buf_adds(b, "\t}\n");
+}
+
+static void render_chain(kx_buf *b, int family, const px_chain *c)
+{
+	char comment[64];
+
+	px_chain_comment(c, comment, sizeof comment);
+	kx_buf_addf(b, "\tchain %s {\n", c->name);
+	if (c->hook != PX_HOOK_NONE)
+		kx_buf_addf(b, "\t\ttype %s hook %s priority %d; policy accept;\n",
+			    c->nat ? "nat" : "filter", hook_names[c->hook], c->prio);
+	if (c->hook != PX_HOOK_NONE)
+		kx_buf_addf(b, "\t\tcomment \"%s\"\n", comment);
+	for (size_t i = 0; i < c->nrules; i++) {
+		kx_buf_adds(b, "\t\t");
+		px_render_rule(b, family, &c->rules[i]);
+		kx_buf_addc(b, '\n');
+	}
+	kx_buf_adds(b, "\t}\n");
+}
+
+/* The order here is the order nl.c creates things in, so that a table built
+ * by `nft -f` from this text lists the same as one built by the program. */
+int px_render_nft(kx_buf *b, const px_ruleset *r)
+{
+	const char *fam = r->family == 6 ? "ip6" : "ip";
+
+	kx_buf_addf(b, "# kx-proxy-sync: the whole table, replaced atomically\n");
+	kx_buf_addf(b, "table %s %s\ndelete table %s %s\ntable %s %s {\n", fam, PX_TABLE, fam,
+		    PX_TABLE, fam, PX_TABLE);
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t j = 0; j < r->frags[i]->nsets; j++)
+			render_set(b, r, &r->frags[i]->sets[j]);
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t j = 0; j < r->frags[i]->nchains; j++)
+			render_chain(b, r->family, &r->frags[i]->chains[j]);
+	return kx_buf_adds(b, "}\n");
+}
