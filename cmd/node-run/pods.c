@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 
 #include "buf.h"
+#include "cgroup.h"
 #include "clock.h"
 #include "err.h"
 #include "event.h"
@@ -388,8 +389,22 @@ static int rt_create_start(const struct nr_config *c, const char *id, const char
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		snprintf(msg, msgn, "%s create failed (status %d); see the container's log",
-			 c->runtime, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		/* the runtime's message went to the container's stderr: its log */
+		kx_buf lb = KX_BUF_INIT;
+		kx_err le = KX_ERR_INIT;
+		const char *why = "";
+		usleep(50000);
+		if (kx_buf_read_file(&lb, logfile, 1 << 20, &le) == 0 && lb.len) {
+			trim(&lb);
+			char *nl = strrchr(lb.p, '\n');
+			why = nl ? nl + 1 : lb.p;
+			const char *f = strstr(why, " F ");
+			if (f)
+				why = f + 3;
+		}
+		snprintf(msg, msgn, "%s create failed: %s", c->runtime,
+			 *why ? why : "(no message)");
+		kx_buf_free(&lb);
 		rt_simple(c, "delete", id, NULL);
 		return -1;
 	}
@@ -1064,6 +1079,47 @@ static void pod_cgroup(jv pod, const char *uid, char *buf, size_t n)
 	else
 		snprintf(buf, n, "/kubepods/%s/pod%s", !strcmp(qos, "Burstable") ? "burstable" : "besteffort",
 			 uid);
+}
+
+/* The pod's cgroup, with the sums of its containers' limits where every
+ * container has one, as the kubelet's pod-level cgroups by QoS class. */
+static void pod_cgroup_create(jv pod, const char *cg)
+{
+	struct kx_cgroup_limits lim = KX_CGROUP_LIMITS_INIT;
+	jv cs = arr(pod, "spec.containers");
+	int64_t mem = 0, cpu = 0, req = 0;
+	int all_mem = 1, all_cpu = 1;
+	kx_err e = KX_ERR_INIT;
+
+	if (kx_cgroup_exists(cg))
+		goto out;
+	jv_array_foreach(cs, i, c)
+	{
+		int64_t m = nr_quantity_milli(kx_jv_get(jv_copy(c), "resources.limits.memory"));
+		int64_t l = nr_quantity_milli(kx_jv_get(jv_copy(c), "resources.limits.cpu"));
+		int64_t r = nr_quantity_milli(kx_jv_get(jv_copy(c), "resources.requests.cpu"));
+		if (m > 0)
+			mem += m / 1000;
+		else
+			all_mem = 0;
+		if (l > 0)
+			cpu += l;
+		else
+			all_cpu = 0;
+		req += r > 0 ? r : (l > 0 ? l : 0);
+		jv_free(c);
+	}
+	if (all_mem && mem > 0)
+		lim.memory = mem;
+	if (all_cpu && cpu > 0) {
+		lim.cpu_period = 100000;
+		lim.cpu_quota = cpu * 100000 / 1000;
+	}
+	lim.cpu_shares = (uint64_t)(req * 1024 / 1000 < 2 ? 2 : req * 1024 / 1000);
+	if (kx_cgroup_create(cg, &lim, &e) < 0)
+		kx_log_debug(1, "pod cgroup \"%s\": %s", cg, e.msg);
+out:
+	jv_free(cs);
 }
 
 /* Remove the pod's cgroup (its containers' are gone) in every hierarchy. */
@@ -1791,8 +1847,11 @@ static void pod_teardown(struct podctx *p)
 	}
 	volumes_down(p->dir);
 	sandbox_down(c, p->dir, p->uid);
-	if (p->cgroup[0])
-		pod_cgroup_remove(p->cgroup);
+	if (p->cgroup[0]) {
+		kx_err e = KX_ERR_INIT;
+		if (kx_cgroup_destroy(p->cgroup, &e) < 0)
+			pod_cgroup_remove(p->cgroup);
+	}
 	rm_rf(p->dir);
 	kx_log_debug(1, "tore down pod \"%s/%s\"", p->ns, p->name);
 }
@@ -1941,6 +2000,8 @@ static void pod_sync(struct pass *ps, jv pod)
 		if (!c->dry_run)
 			write_etc(c, pod, p.dir, p.ip, hostname);
 	}
+	if (!c->dry_run && sandbox_ok)
+		pod_cgroup_create(pod, p.cgroup);
 	p.volumes = c->dry_run ? jv_object() : volumes_up(c, pod, p.dir, ps->objs, &f, p.vol_msg, sizeof p.vol_msg);
 
 	/* init containers, in order, each to success */
