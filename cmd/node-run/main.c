@@ -115,7 +115,8 @@ int main(int argc, char **argv)
 	char host[256], lockpath[4200];
 	kx_client *cl;
 	int c, lock, status = 0;
-	int64_t next_node = 0;
+	int64_t next_node = 0, next_full = 0;
+	int need_full = 1;
 
 	cfg.root = "/var/lib/kx";
 	cfg.log_dir = "/var/log/kx/pods";
@@ -217,6 +218,9 @@ int main(int argc, char **argv)
 		return KX_EFAIL;
 	}
 	nr_pods_init(&cfg);
+	/* A full pass over the pods when the store (or the file) says something
+	 * changed, when a container changed state in the runtime, when a probe
+	 * verdict changed, and every 10 s regardless; probes in between. */
 	while (!stop) {
 		int64_t now = kx_now_ms();
 		if (now >= next_node && !cfg.file) {
@@ -228,15 +232,26 @@ int main(int argc, char **argv)
 			} else
 				next_node = now + 10000;
 		}
-		if (nr_pods_sync(cl, &cfg, &e) < 0) {
-			kx_err_print(&e);
-			status = e.status ? e.status : KX_EFAIL;
-			kx_err_clear(&e);
-		} else if (!cfg.once)
-			status = 0;
+		if (need_full || now >= next_full) {
+			need_full = 0;
+			next_full = now + 10000;
+			if (nr_pods_sync(cl, &cfg, &e) < 0) {
+				kx_err_print(&e);
+				status = e.status ? e.status : KX_EFAIL;
+				kx_err_clear(&e);
+				next_full = now + 1000;
+			} else if (!cfg.once)
+				status = 0;
+		}
 		if (cfg.once)
 			break;
-		nr_pods_wait(&cfg, next_node - kx_now_ms() < 1000 ? next_node - kx_now_ms() : 1000);
+		if (nr_pods_probe(&cfg))
+			need_full = 1;
+		now = kx_now_ms();
+		if (nr_pods_wait(&cfg, need_full ? 0 : next_node - now < 1000 ? next_node - now : 1000))
+			need_full = 1;
+		if (nr_pods_relist(&cfg))
+			need_full = 1;
 	}
 	nr_serve_stop();
 	kx_client_free(cl);

@@ -285,7 +285,63 @@ static void trim(kx_buf *b)
 
 /* ---- the runtime, through its command line (runc's) ---------------------- */
 
+/* `runtime list`, once per pass: {id: "running"|"created"|"stopped"}; the
+ * first three columns (ID, PID, STATUS) are the same in runc's. */
+static jv rt_listed = {0};
+static int rt_listed_ok;
+
+static jv rt_list(const struct nr_config *c)
+{
+	char *argv[] = {(char *)c->runtime, "list", NULL};
+	kx_buf out = KX_BUF_INIT;
+	jv m = jv_object();
+	char *save = NULL;
+
+	out.max = 16 << 20;
+	if (run(argv, NULL, NULL, &out, NULL, 20000) != 0) {
+		kx_buf_free(&out);
+		jv_free(m);
+		return jv_invalid();
+	}
+	for (char *line = strtok_r(out.p ? out.p : (char *)"", "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char id[300], pid[32], status[32];
+		if (sscanf(line, "%299s %31s %31s", id, pid, status) != 3 || !strcmp(id, "ID"))
+			continue;
+		m = jv_object_set(m, jv_string(id), jv_string(status));
+	}
+	kx_buf_free(&out);
+	return m;
+}
+
+static void rt_relist(const struct nr_config *c)
+{
+	if (rt_listed_ok)
+		jv_free(rt_listed);
+	rt_listed = rt_list(c);
+	rt_listed_ok = jv_is_valid(rt_listed);
+}
+
+static jv rt_state_exec(const struct nr_config *c, const char *id);
+
+/* The state of id: from the list when it is running or created (all the
+ * pass needs then), else from `runtime state` (exit code, OOM). */
 static jv rt_state(const struct nr_config *c, const char *id)
+{
+	if (rt_listed_ok) {
+		jv s = jv_object_get(jv_copy(rt_listed), jv_string(id));
+		if (jv_is_valid(s) && (!strcmp(jv_string_value(s), "running") ||
+				       !strcmp(jv_string_value(s), "created")))
+			return jv_object_set(jv_object(), jv_string("status"), s);
+		int absent = !jv_is_valid(s);
+		jv_free(s);
+		if (absent)
+			return jv_invalid();
+	}
+	return rt_state_exec(c, id);
+}
+
+static jv rt_state_exec(const struct nr_config *c, const char *id)
 {
 	char *argv[] = {(char *)c->runtime, "state", (char *)id, NULL};
 	kx_buf out = KX_BUF_INIT, err = KX_BUF_INIT;
@@ -1265,6 +1321,7 @@ struct pass {
 	jv objs;           /* {"configmaps":{},"secrets":{}} for the pod at hand */
 	int64_t now;
 	jv file_objs;      /* with -f: every object of the file */
+	jv cache;          /* "configmaps/NS/NAME" -> object or null, for this pass */
 };
 
 static void fetch_refs(struct pass *ps, jv pod)
@@ -1316,10 +1373,22 @@ static void fetch_refs(struct pass *ps, jv pod)
 				jv_free(have);
 				if (got)
 					continue;
-				char path[700];
+				char path[700], ck[800];
 				kx_err e = KX_ERR_INIT;
 				jv o = jv_invalid();
 				snprintf(path, sizeof path, "/api/v1/namespaces/%s/%s/%s", ns, coll, name);
+				snprintf(ck, sizeof ck, "%s/%s/%s", coll, ns, name);
+				jv cached = jv_object_get(jv_copy(ps->cache), jv_string(ck));
+				if (jv_is_valid(cached)) {
+					if (jv_get_kind(cached) == JV_KIND_OBJECT) {
+						jv m = kx_jv_get(jv_copy(ps->objs), coll);
+						m = jv_object_set(m, jv_string(name), cached);
+						ps->objs = jv_object_set(ps->objs, jv_string(coll), m);
+					} else
+						jv_free(cached);
+					continue;
+				}
+				jv_free(cached);
 				if (ps->cl)
 					o = kx_client_get(ps->cl, path, &e);
 				else if (jv_get_kind(ps->file_objs) == JV_KIND_ARRAY) {
@@ -1335,6 +1404,8 @@ static void fetch_refs(struct pass *ps, jv pod)
 						jv_free(fo);
 					}
 				}
+				ps->cache = jv_object_set(ps->cache, jv_string(ck),
+							  jv_is_valid(o) ? jv_copy(o) : jv_null());
 				if (jv_is_valid(o)) {
 					jv m = kx_jv_get(jv_copy(ps->objs), coll);
 					m = jv_object_set(m, jv_string(name), o);
@@ -1899,7 +1970,7 @@ static void pod_status_write(struct podctx *p, jv status)
 	jv_free(r);
 }
 
-static void pod_sync(struct pass *ps, jv pod)
+static void pod_sync(struct pass *ps, jv pod, jv *kept)
 {
 	struct podctx p = {0};
 	struct nr_config *c = ps->c;
@@ -1982,8 +2053,11 @@ static void pod_sync(struct pass *ps, jv pod)
 	}
 	mkdirs(p.dir, 0755);
 	snprintf(path, sizeof path, "%s/pod.json", p.dir);
-	if (!c->dry_run)
-		write_json_file(path, jv_copy(pod));
+	if (!c->dry_run) {
+		char *text = kx_json_dump(kx_jv_del(jv_copy(pod), "status"), 0);
+		update_file(path, text, strlen(text), 0644);
+		free(text);
+	}
 	fetch_refs(ps, pod);
 
 	/* sandbox */
@@ -2092,15 +2166,55 @@ static void pod_sync(struct pass *ps, jv pod)
 	status = jv_object_set(status, jv_string("qosClass"), jv_string(nr_qos_class(pod)));
 	pod_status_write(&p, status);
 
-	/* probes, in process, on what we just reported */
-	if (c->probes && !c->dry_run) {
-		jv pp = kx_jv_get(jv_copy(p.pod), "status.phase");
-		if (jv_get_kind(pp) == JV_KIND_STRING && !strcmp(jv_string_value(pp), "Running"))
-			kx_probe_pod(p.pod, c->root, c->runtime, (int64_t)time(NULL), 0, NULL, NULL);
-		jv_free(pp);
-	}
 	jv_free(p.volumes);
-	jv_free(p.pod);
+	*kept = jv_array_append(*kept, p.pod);
+}
+
+/* ---- between passes: probes and the runtime's list ------------------------ */
+
+static jv last_pods = {0}; /* the pods of the last pass, with their status */
+
+static void on_probe(void *arg, jv pod, const char *container, const char *type,
+		     const kx_probe *p, const kx_probe_result *r, const kx_probe_state *s,
+		     int changed)
+{
+	int *any = arg;
+
+	if (changed)
+		*any = 1;
+	if (!r->ok && kx_verbose)
+		kx_log_debug(1, "%s probe of \"%s\" failed: %s", type, container, r->reason);
+}
+
+int nr_pods_probe(struct nr_config *c)
+{
+	int changed = 0;
+
+	if (!c->probes || c->dry_run || jv_get_kind(last_pods) != JV_KIND_ARRAY)
+		return 0;
+	jv_array_foreach(last_pods, i, pod)
+	{
+		char phase[32];
+		if (!strcmp(nr_str(pod, "status.phase", phase, sizeof phase, ""), "Running"))
+			kx_probe_pod(pod, c->root, c->runtime, (int64_t)time(NULL), 0, on_probe, &changed);
+		jv_free(pod);
+	}
+	return changed;
+}
+
+int nr_pods_relist(struct nr_config *c)
+{
+	jv now = rt_list(c);
+	int changed;
+
+	if (!jv_is_valid(now))
+		return 1; /* a runtime without list: a full pass every time */
+	changed = !rt_listed_ok || !kx_jv_equal(jv_copy(rt_listed), jv_copy(now));
+	if (rt_listed_ok)
+		jv_free(rt_listed);
+	rt_listed = now;
+	rt_listed_ok = 1;
+	return changed;
 }
 
 /* ---- the watch that wakes the loop --------------------------------------- */
@@ -2143,7 +2257,7 @@ static void *watch_main(void *arg)
 
 void nr_pods_init(struct nr_config *c)
 {
-	if (c->once || watcher_on)
+	if (c->once || watcher_on || c->file)
 		return;
 	if (pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) < 0)
 		return;
@@ -2153,23 +2267,30 @@ void nr_pods_init(struct nr_config *c)
 	}
 }
 
-void nr_pods_wait(struct nr_config *c, int64_t ms)
+int nr_pods_wait(struct nr_config *c, int64_t ms)
 {
 	struct pollfd pf = {wake_fd[0], POLLIN, 0};
 	char buf[256];
+	static struct timespec file_mtime;
+	struct stat st;
+	int woke = 0;
 
-	(void)c;
-	if (ms <= 0)
-		return;
-	if (wake_fd[0] < 0) {
-		usleep((useconds_t)ms * 1000);
-		return;
+	if (ms > 0) {
+		if (wake_fd[0] < 0)
+			usleep((useconds_t)ms * 1000);
+		else if (poll(&pf, 1, (int)ms) > 0) {
+			usleep(20000); /* let a burst of events arrive */
+			while (read(wake_fd[0], buf, sizeof buf) > 0)
+				;
+			woke = 1;
+		}
 	}
-	if (poll(&pf, 1, (int)ms) > 0) {
-		usleep(20000); /* let a burst of events arrive */
-		while (read(wake_fd[0], buf, sizeof buf) > 0)
-			;
+	if (c->file && stat(c->file, &st) == 0 &&
+	    (st.st_mtim.tv_sec != file_mtime.tv_sec || st.st_mtim.tv_nsec != file_mtime.tv_nsec)) {
+		file_mtime = st.st_mtim;
+		woke = 1;
 	}
+	return woke;
 }
 
 /* ---- the pass --------------------------------------------------------------- */
@@ -2218,12 +2339,13 @@ static jv static_pods(const struct nr_config *c, jv objs)
 int nr_pods_sync(kx_client *cl, struct nr_config *c, kx_err *e)
 {
 	kx_buf path = KX_BUF_INIT;
-	struct pass ps = {cl, c, jv_null(), (int64_t)time(NULL), jv_null()};
+	struct pass ps = {cl, c, jv_null(), (int64_t)time(NULL), jv_null(), jv_object()};
 	char sel[300], dir[4200];
-	jv pods, seen = jv_object();
+	jv pods, seen = jv_object(), kept = jv_array();
 	DIR *d;
 	struct dirent *de;
 
+	rt_relist(c);
 	if (!c->pod_cidr[0] && !c->file) {
 		/* the Node's spec.podCIDR, as the kubelet takes it */
 		static char cidr[64];
@@ -2240,6 +2362,8 @@ int nr_pods_sync(kx_client *cl, struct nr_config *c, kx_err *e)
 		ps.file_objs = kx_input_load(c->file, e);
 		if (!jv_is_valid(ps.file_objs)) {
 			jv_free(seen);
+			jv_free(kept);
+			jv_free(ps.cache);
 			return -1;
 		}
 		pods = static_pods(c, ps.file_objs);
@@ -2252,6 +2376,8 @@ int nr_pods_sync(kx_client *cl, struct nr_config *c, kx_err *e)
 	kx_buf_free(&path);
 	if (!jv_is_valid(pods)) {
 		jv_free(seen);
+		jv_free(kept);
+		jv_free(ps.cache);
 		return kx_err_wrap(e, "pods of node \"%s\"", c->node);
 	}
 	jv_array_foreach(pods, i, pod)
@@ -2264,7 +2390,7 @@ int nr_pods_sync(kx_client *cl, struct nr_config *c, kx_err *e)
 			continue;
 		}
 		seen = jv_object_set(seen, jv_string(uid), jv_true());
-		pod_sync(&ps, pod);
+		pod_sync(&ps, pod, &kept);
 	}
 	jv_free(pods);
 	/* pods that are gone from the store: kill and clean up what is left */
@@ -2300,5 +2426,8 @@ int nr_pods_sync(kx_client *cl, struct nr_config *c, kx_err *e)
 	jv_free(seen);
 	jv_free(ps.objs);
 	jv_free(ps.file_objs);
+	jv_free(ps.cache);
+	jv_free(last_pods);
+	last_pods = kept;
 	return 0;
 }
