@@ -38,7 +38,8 @@ enum kx_cgroup_mode kx_cgroup_mode(void);
 /* Create the cgroup path (absolute, e.g. "/kx/web") and write lim. On error
  * whatever was made is removed again. */
 int kx_cgroup_create(const char *path, const struct kx_cgroup_limits *lim, struct kx_err *e);
-/* Move pid (0: the caller) into the cgroup in every hierarchy. */
+/* Move pid (0: the caller, which must be single-threaded) into the cgroup
+ * in every hierarchy. */
 int kx_cgroup_enter(const char *path, pid_t pid, struct kx_err *e);
 /* v1 only: write one line to devices.allow or devices.deny ("a", "c 1:3 rwm").
  * On v2 (no eBPF device filter here) it is a no-op returning 0. */

@@ -44,9 +44,10 @@ jv kx_event_ref(jv obj)
 
 jv kx_event_new(jv ref, const kx_event_info *ev, const struct timespec *now)
 {
+	static unsigned long long seq; /* events made in one nanosecond stay apart */
 	char name[320], ns[256], ts[40];
 	unsigned long long nanos =
-		(unsigned long long)now->tv_sec * 1000000000ull + (unsigned long long)now->tv_nsec;
+		(unsigned long long)now->tv_sec * 1000000000ull + (unsigned long long)now->tv_nsec + seq++;
 	jv meta, src, e;
 
 	sget(ref, "name", name, 250, "unknown");
@@ -191,5 +192,7 @@ int kx_event_record(kx_client *c, jv obj, const kx_event_info *ev, const struct 
 		kx_err_clear(e);
 	}
 	jv_free(ref);
+	if (!e->msg[0])
+		kx_err_set(e, KX_EREFUSED, "conflicts, twice");
 	return kx_err_wrap(e, "record event %s", ev->reason ? ev->reason : "");
 }

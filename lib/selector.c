@@ -26,6 +26,7 @@ enum op { OP_EQ, OP_DEQ, OP_NEQ, OP_IN, OP_NOTIN, OP_EXISTS, OP_NOTEXISTS, OP_GT
 
 struct req {
 	char *key;
+	jv jkey;      /* key as a jv string, made once for matching */
 	enum op op;
 	char **vals;
 	size_t nvals;
@@ -137,6 +138,7 @@ static int label_value_check(const char *k, const char *v, kx_err *e)
 static void req_free(struct req *r)
 {
 	free(r->key);
+	jv_free(r->jkey);
 	for (size_t i = 0; i < r->nvals; i++)
 		free(r->vals[i]);
 	free(r->vals);
@@ -176,6 +178,7 @@ static struct req *sel_add(kx_selector *s, const char *key, size_t keylen, enum 
 	}
 	struct req *r = &s->r[s->n++];
 	r->key = xstrndup(key, keylen);
+	r->jkey = jv_string(r->key);
 	r->op = op;
 	r->vals = NULL;
 	r->nvals = 0;
@@ -655,7 +658,7 @@ static int req_match(const struct req *r, jv labels)
 	int has = 0, res = 0;
 
 	if (jv_get_kind(labels) == JV_KIND_OBJECT) {
-		v = jv_object_get(jv_copy(labels), jv_string(r->key));
+		v = jv_object_get(jv_copy(labels), jv_copy(r->jkey));
 		has = jv_get_kind(v) == JV_KIND_STRING;
 	}
 	const char *val = has ? jv_string_value(v) : "";

@@ -17,13 +17,19 @@ struct ct {
 	int nsfd[8];             /* open namespace files to join, -1 ended */
 	int nsfd_type[8];
 	int pidns_fd;            /* a pid namespace to join, or -1 */
+	int run;                 /* `run`: no shim, no exec.fifo; the caller waits */
 };
 
 /* Start the shim: it forks the container's init, which builds the
  * container and waits on exec.fifo. Returns the shim's pid and, in *pid,
  * the container's, once the init reported that it is ready; -1 with e
- * (the init's own message) when it could not be made. */
+ * (the init's own message) when it could not be made.
+ * With c->run the caller is the shim: the init is its child and runs the
+ * process as soon as it is built; the caller then waits with ct_wait. */
 pid_t ct_spawn(struct ct *c, pid_t *pid, kx_err *e);
+/* `run`: wait for the init (the caller's child), record exit.json in dir
+ * (the status and any OOM kill in cgroup); returns the wait status. */
+int ct_wait(pid_t pid, const char *dir, const char *cgroup);
 
 /* In the current process: join the container's user, groups and
  * capabilities, no_new_privs, as the spec says (used by init and exec). */

@@ -235,7 +235,7 @@ static int open_ns(struct ct *c, kx_err *e)
 
 /* Make the container: everything up to a process waiting on exec.fifo.
  * On error nothing is left behind. Returns the shim's pid. */
-static pid_t do_create(const char *id, pid_t *pid, kx_err *e)
+static pid_t do_create(const char *id, pid_t *pid, int run, kx_err *e)
 {
 	struct ct c;
 	kx_buf cfg = KX_BUF_INIT;
@@ -251,6 +251,7 @@ static pid_t do_create(const char *id, pid_t *pid, kx_err *e)
 	c.nsfd[0] = -1;
 	c.pidns_fd = -1;
 	c.id = id;
+	c.run = run;
 	if (check_id(id, e) < 0)
 		return -1;
 	if (!realpath(bundle_opt, c.bundle))
@@ -309,7 +310,7 @@ static pid_t do_create(const char *id, pid_t *pid, kx_err *e)
 	if (ct_write_file(p, kx_buf_str(&cfg), cfg.len, e) < 0)
 		goto fail;
 	snprintf(p, sizeof p, "%s/exec.fifo", c.dir);
-	if (mkfifo(p, 0600) < 0) {
+	if (!run && mkfifo(p, 0600) < 0) {
 		kx_err_set(e, KX_EFAIL, "mkfifo \"%s\": %s", p, strerror(errno));
 		goto fail;
 	}
@@ -479,7 +480,7 @@ static int do_delete(const char *id, int force_it, kx_err *e)
 	if (strcmp(s.status, "stopped"))
 		kill(s.pid, SIGKILL);
 	/* the shim records the exit; wait for it to be done */
-	for (int i = 0; i < 2500 && shim_alive(&s); i++)
+	for (int i = 0; i < 2500 && s.shim != getpid() && shim_alive(&s); i++)
 		usleep(2000);
 	if (s.cgroup[0] && kx_cgroup_destroy(s.cgroup, e) < 0) {
 		state_free(&s);
@@ -505,13 +506,15 @@ static void forward(int sig)
 
 static int do_run(const char *id, kx_err *e)
 {
-	pid_t pid, shim;
+	pid_t pid;
 	int st, code;
 	struct state s;
 	struct sigaction sa = {0};
+	char dir[PATH_MAX];
 
-	shim = do_create(id, &pid, e);
-	if (shim < 0)
+	/* signals before the container exists end us the usual way; after,
+	 * they are passed on to it */
+	if (do_create(id, &pid, 1, e) < 0)
 		return -1;
 	fwd_pid = pid;
 	sa.sa_handler = forward;
@@ -521,21 +524,15 @@ static int do_run(const char *id, kx_err *e)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
-	if (do_start(id, e) < 0) {
-		kx_err ignore = KX_ERR_INIT;
-		do_delete(id, 1, &ignore);
+	state_dir(id, dir, sizeof dir);
+	if (state_load(id, &s, e) < 0)
 		return -1;
-	}
-	while (waitpid(shim, &st, 0) < 0)
-		if (errno != EINTR)
-			break;
-	code = WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	st = ct_wait(pid, dir, s.cgroup);
+	state_free(&s);
+	code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	if (state_load(id, &s, e) == 0) {
-		if (jv_get_kind(s.exit) == JV_KIND_OBJECT) {
-			code = (int)kx_jv_int(s.exit, "exitCode", code);
-			if (kx_jv_bool(s.exit, "oomKilled", 0))
-				kx_log_error("container \"%s\" was killed for running out of memory", id);
-		}
+		if (jv_get_kind(s.exit) == JV_KIND_OBJECT && kx_jv_bool(s.exit, "oomKilled", 0))
+			kx_log_error("container \"%s\" was killed for running out of memory", id);
 		state_free(&s);
 	}
 	if (do_delete(id, 1, e) < 0)
@@ -746,7 +743,7 @@ int main(int argc, char **argv)
 	cmd = argv[0];
 	if (!strcmp(cmd, "create")) {
 		pid_t pid;
-		if (need(argc, 2, cmd, &e) == 0 && do_create(argv[1], &pid, &e) < 0)
+		if (need(argc, 2, cmd, &e) == 0 && do_create(argv[1], &pid, 0, &e) < 0)
 			rc = -1;
 	} else if (!strcmp(cmd, "start")) {
 		if (need(argc, 2, cmd, &e) < 0 || do_start(argv[1], &e) < 0)

@@ -557,6 +557,12 @@ static void init_main(struct ct *c, int ready_fd, int go_fd)
 	}
 	if (ct_apply_identity(s, &e) < 0)
 		goto fail;
+	if (c->run) {
+		/* ready_fd closes on exec: the parent reads EOF as success */
+		execve(exe, s->args, s->env);
+		kx_err_set(&e, KX_EFAIL, "cannot run \"%s\": %s", exe, strerror(errno));
+		goto fail;
+	}
 	report(ready_fd, "ok");
 	close(ready_fd);
 	if (read(go_fd, &go, 1) != 1)
@@ -584,10 +590,10 @@ static void on_chld(int sig)
 	open(fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 }
 
-static void write_exit(struct ct *c, int status)
+static void write_exit(const char *dir, const char *cgroup, int status)
 {
 	char path[PATH_MAX], ts[40];
-	int64_t ooms = kx_cgroup_oom_kills(c->cgroup);
+	int64_t ooms = kx_cgroup_oom_kills(cgroup);
 	jv v = jv_object();
 	char *s;
 	struct timespec now;
@@ -603,7 +609,7 @@ static void write_exit(struct ct *c, int status)
 	v = jv_object_set(v, jv_string("finishedAt"),
 			  jv_string(kx_time_format_micro(&now, ts, sizeof ts)));
 	s = kx_json_dump(v, 0);
-	snprintf(path, sizeof path, "%s/exit.json", c->dir);
+	snprintf(path, sizeof path, "%s/exit.json", dir);
 	ct_write_file(path, s, strlen(s), NULL);
 	free(s);
 }
@@ -682,8 +688,57 @@ static void shim_main(struct ct *c, int sync_fd)
 	close(go[1]);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	write_exit(c, st);
+	write_exit(c->dir, c->cgroup, st);
 	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
+
+int ct_wait(pid_t pid, const char *dir, const char *cgroup)
+{
+	int st = 0;
+
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	write_exit(dir, cgroup, st);
+	return st;
+}
+
+/* `run`: the caller is the shim; the init execs as soon as it is built. */
+static pid_t spawn_here(struct ct *c, pid_t *pid, kx_err *e)
+{
+	int ready[2], st;
+	char buf[1200];
+	ssize_t n;
+	pid_t child;
+
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return kx_err_set(e, KX_EFAIL, "pipe: %s", strerror(errno));
+	if (c->pidns_fd >= 0 && setns(c->pidns_fd, CLONE_NEWPID) < 0)
+		return kx_err_set(e, KX_EFAIL, "cannot join the pid namespace: %s", strerror(errno));
+	if ((c->spec.clone_flags & CLONE_NEWPID) && unshare(CLONE_NEWPID) < 0)
+		return kx_err_set(e, KX_EFAIL, "cannot create a pid namespace: %s", strerror(errno));
+	fflush(NULL);
+	child = fork();
+	if (child < 0)
+		return kx_err_set(e, KX_EFAIL, "fork: %s", strerror(errno));
+	if (child == 0) {
+		close(ready[0]);
+		init_main(c, ready[1], -1);
+		_exit(1);
+	}
+	close(ready[1]);
+	n = read(ready[0], buf, sizeof buf - 1);
+	while (n < 0 && errno == EINTR)
+		n = read(ready[0], buf, sizeof buf - 1);
+	close(ready[0]);
+	if (n == 0) {
+		*pid = child;
+		return getpid();
+	}
+	buf[n > 0 ? n : 0] = 0;
+	waitpid(child, &st, 0);
+	if (!strncmp(buf, "error ", 6))
+		return kx_err_set(e, KX_EFAIL, "%s", buf + 6);
+	return kx_err_set(e, KX_EFAIL, "the container's init died before it was ready");
 }
 
 pid_t ct_spawn(struct ct *c, pid_t *pid, kx_err *e)
@@ -692,6 +747,9 @@ pid_t ct_spawn(struct ct *c, pid_t *pid, kx_err *e)
 	pid_t shim;
 	char buf[1200];
 	ssize_t n;
+
+	if (c->run)
+		return spawn_here(c, pid, e);
 
 	if (pipe2(sync, O_CLOEXEC) < 0)
 		return kx_err_set(e, KX_EFAIL, "pipe: %s", strerror(errno));

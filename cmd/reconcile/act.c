@@ -70,6 +70,9 @@ static jv world_put(struct rc_actor *a, jv world, const char *res, const char *u
 	int pos = position(a, world, res, uid);
 	jv items = jv_object_get(jv_copy(world), jv_string(res));
 
+	/* the world lets go first, so that the array is changed in place */
+	world = jv_object_delete(world, jv_string(res));
+
 	if (jv_get_kind(items) != JV_KIND_ARRAY) {
 		jv_free(items);
 		items = jv_array();
@@ -170,13 +173,31 @@ int rc_act(struct rc_actor *a, jv action, const char *component, jv *world)
 		a->status = a->status ? a->status : KX_EFAIL;
 		goto out;
 	}
-	/* our own earlier write in this pass moved the resourceVersion on */
+	/* our own earlier write in this pass moved the object on: write on top
+	 * of that (its resourceVersion, and the part this write does not
+	 * change: status for an update, everything else for a status write),
+	 * so two writes decided from one snapshot never undo each other */
 	if (*uid) {
 		jv rv = jv_object_get(jv_copy(a->rv), jv_string(uid));
-		if (jv_get_kind(rv) == JV_KIND_STRING)
+		if (jv_get_kind(rv) == JV_KIND_STRING) {
+			int pos = position(a, *world, k->resource, uid);
+			jv cur = pos >= 0 ? jv_array_get(jv_object_get(jv_copy(*world), jv_string(k->resource)), pos)
+					  : jv_null();
+			if (jv_get_kind(cur) == JV_KIND_OBJECT && !strcmp(verb, "update")) {
+				jv st = kx_jv_get(jv_copy(cur), "status");
+				obj = jv_get_kind(st) == JV_KIND_NULL ? (jv_free(st), obj)
+								      : jv_object_set(obj, jv_string("status"), st);
+			} else if (jv_get_kind(cur) == JV_KIND_OBJECT && !strcmp(verb, "status")) {
+				jv st = kx_jv_get(jv_copy(obj), "status");
+				jv_free(obj);
+				obj = jv_get_kind(st) == JV_KIND_NULL ? (jv_free(st), jv_copy(cur))
+								      : jv_object_set(jv_copy(cur), jv_string("status"), st);
+			}
+			jv_free(cur);
 			obj = kx_jv_set(obj, "metadata.resourceVersion", rv);
-		else
+		} else {
 			jv_free(rv);
+		}
 	}
 	if (!strcmp(verb, "create")) {
 		method = "POST";
@@ -252,7 +273,16 @@ int rc_act(struct rc_actor *a, jv action, const char *component, jv *world)
 		rc_str(res, "metadata.uid", ruid, sizeof ruid);
 		if (*ruid && *rc_str(res, "metadata.resourceVersion", rvs, sizeof rvs))
 			a->rv = jv_object_set(a->rv, jv_string(ruid), jv_string(rvs));
-		*world = world_put(a, *world, k->resource, ruid, jv_copy(res));
+		/* the last finalizer of an object being deleted: the store let it go */
+		jv fins = kx_jv_get(jv_copy(res), "metadata.finalizers");
+		jv sfins = kx_jv_get(jv_copy(res), "spec.finalizers");
+		int gone = rc_deleting(res) &&
+			   (jv_get_kind(fins) != JV_KIND_ARRAY || jv_array_length(jv_copy(fins)) == 0) &&
+			   (strcmp(kind, "Namespace") || jv_get_kind(sfins) != JV_KIND_ARRAY ||
+			    jv_array_length(jv_copy(sfins)) == 0);
+		jv_free(fins);
+		jv_free(sfins);
+		*world = world_put(a, *world, k->resource, ruid, gone ? jv_null() : jv_copy(res));
 	}
 	record_event(a, action, res, component);
 out:

@@ -88,10 +88,8 @@ static int has_labels(jv labels, jv want)
 		jv got = jv_get_kind(labels) == JV_KIND_OBJECT
 				 ? jv_object_get(jv_copy(labels), jv_copy(k))
 				 : jv_invalid();
-		if (!jv_is_valid(got) || !kx_jv_equal(got, jv_copy(v)))
+		if (!jv_is_valid(got) || !kx_jv_equal(got, jv_copy(v))) /* consumes got */
 			okk = 0;
-		else
-			jv_free(got);
 		jv_free(k);
 		jv_free(v);
 	}

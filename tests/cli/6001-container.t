@@ -136,6 +136,16 @@ is "$left" "" "no cgroup left"
 is "$(grep -c "$T" /proc/self/mountinfo)" "0" "no mount left"
 ok "no process left" sh -c "! kill -0 $pid 2>/dev/null"
 
+# a created container can be killed and deleted before it starts
+bundle early "$(args sleep 60)"
+KC create --bundle "$T/early" early
+epid=$(KC state early | jq -r .pid)
+ok "kill a created container" KC kill early KILL
+wait_for 10 sh -c "kx-container --root '$S' state early | grep -q stopped"
+is "$(KC state early | jq -r .status)" "stopped" "it is stopped, never started"
+ok "delete a created container without --force" KC delete early
+ok "its process is gone" sh -c "! kill -0 $epid 2>/dev/null"
+
 # delete --force of a running container
 bundle force "$(args sleep 60)"
 KC create --bundle "$T/force" force && KC start force

@@ -238,4 +238,65 @@ if [ -n "$pw" ]; then
 	fails "wrong credentials are refused" 1 KI pull --creds kx:wrong "$REG/test/busybox:1"
 fi
 
+# bearer tokens, through a small proxy in front of the registry that wants
+# one; it also stalls blob downloads half way while $T/slow exists, to
+# interrupt a pull
+registry reg3
+cat >"$T/bearer.py" <<'PY'
+import http.server, json, os, sys, time, urllib.request, urllib.error
+port, upstream, slow = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+TOKEN = "kx-token-42"
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def send(self, code, body, headers=()):
+        self.send_response(code)
+        for k, v in headers: self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_GET(self):
+        if self.path.startswith("/token"):
+            if "scope=repository" not in self.path: return self.send(400, b"no scope")
+            return self.send(200, json.dumps({"token": TOKEN}).encode(), [("Content-Type", "application/json")])
+        if self.headers.get("Authorization") != "Bearer " + TOKEN:
+            ch = 'Bearer realm="http://127.0.0.1:%d/token",service="kx-test",scope="repository:test/busybox:pull"' % port
+            return self.send(401, b'{"errors":[]}', [("WWW-Authenticate", ch)])
+        req = urllib.request.Request(upstream + self.path, headers={"Accept": self.headers.get("Accept", "*/*")})
+        try:
+            r = urllib.request.urlopen(req)
+        except urllib.error.HTTPError as e:
+            return self.send(e.code, e.read())
+        body = r.read()
+        self.send_response(200)
+        for k in ("Content-Type", "Docker-Content-Digest"):
+            if r.headers.get(k): self.send_header(k, r.headers[k])
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if "/blobs/" in self.path and len(body) > 100000 and os.path.exists(slow):
+            self.wfile.write(body[: len(body) // 2]); self.wfile.flush(); time.sleep(60); return
+        self.wfile.write(body)
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+push "$T/lay-bb" test/busybox:1
+bport=$(free_port)
+bg $PY "$T/bearer.py" "$bport" "http://$REG" "$T/slow"
+wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$bport/v2/"
+ok "pull with a bearer token from the registry's realm" KI pull "127.0.0.1:$bport/test/busybox:1"
+
+# an interrupted pull leaves nothing ls shows or a later pull trusts
+touch "$T/slow"
+S4=$T/store4
+kx-image --root "$S4" pull "127.0.0.1:$bport/test/busybox:1" >/dev/null 2>&1 &
+ipid=$!
+wait_for 20 sh -c "ls '$S4/tmp' | grep -q blob-"
+kill -9 $ipid
+wait $ipid 2>/dev/null
+is "$(kx-image --root "$S4" ls)" "" "an interrupted pull leaves no image"
+bad=$(cd "$S4/blobs/sha256" && for f in *; do [ -e "$f" ] && [ "$(sha256sum <"$f" | cut -c1-64)" != "$f" ] && echo "$f"; done)
+is "$bad" "" "and every blob in the store matches its digest"
+ok "the half-downloaded layer is not among them" sh -c "! find '$S4/blobs' -size +100k | grep -q ."
+rm -f "$T/slow"
+ok "a later pull completes" kx-image --root "$S4" pull "127.0.0.1:$bport/test/busybox:1"
+like "$(kx-image --root "$S4" ls)" "test/busybox:1" "and lists the image"
+
 done_testing

@@ -1,0 +1,1106 @@
+/* api.c: the HTTP side of kx-store on libmicrohttpd: routing, the
+ * request/response plumbing, reads (get, list, watch), discovery, health
+ * and metrics. Writes are handed to the committer as struct op (ops.c). */
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api.h"
+#include "clock.h"
+#include "err.h"
+#include "json.h"
+#include "log.h"
+#include "objects.h"
+#include "ops.h"
+#include "selector.h"
+
+/* ---- metrics ----------------------------------------------------------------- */
+
+enum { V_GET, V_LIST, V_WATCH, V_CREATE, V_UPDATE, V_PATCH, V_DELETE, V_OTHER, NVERBS };
+static const char *const verb_names[] = {"GET", "LIST", "WATCH", "POST", "PUT", "PATCH", "DELETE", "OTHER"};
+static const int codes[] = {200, 201, 400, 403, 404, 405, 409, 410, 413, 415, 422, 500, 503, 0};
+#define NCODES (sizeof codes / sizeof codes[0])
+static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+#define NBUCKETS (sizeof buckets / sizeof buckets[0])
+static atomic_long m_req[NVERBS][NCODES];
+static atomic_long m_lat[NVERBS][NBUCKETS + 1];
+static atomic_llong m_lat_sum_us[NVERBS];
+extern atomic_long m_batches, m_writes;
+
+struct req {
+	kx_buf body;
+	int too_large;
+	int64_t t0;
+	int verb;
+	int code;
+};
+
+static void record(struct req *r)
+{
+	size_t c = 0;
+	double secs = (kx_now_ms() - r->t0) / 1000.0;
+	size_t b = 0;
+
+	while (codes[c] && codes[c] != r->code)
+		c++;
+	atomic_fetch_add(&m_req[r->verb][c], 1);
+	if (r->verb == V_WATCH)
+		return;
+	while (b < NBUCKETS && secs > buckets[b])
+		b++;
+	atomic_fetch_add(&m_lat[r->verb][b], 1);
+	atomic_fetch_add(&m_lat_sum_us[r->verb], (long long)(secs * 1e6));
+}
+
+static char *metrics_text(void)
+{
+	kx_buf b = KX_BUF_INIT;
+
+	kx_buf_adds(&b, "# HELP kx_store_requests_total Requests served, by verb and HTTP code.\n"
+			"# TYPE kx_store_requests_total counter\n");
+	for (int v = 0; v < NVERBS; v++)
+		for (size_t c = 0; c < NCODES; c++) {
+			long n = atomic_load(&m_req[v][c]);
+			if (!n)
+				continue;
+			if (codes[c])
+				kx_buf_addf(&b, "kx_store_requests_total{verb=\"%s\",code=\"%d\"} %ld\n", verb_names[v], codes[c], n);
+			else
+				kx_buf_addf(&b, "kx_store_requests_total{verb=\"%s\",code=\"other\"} %ld\n", verb_names[v], n);
+		}
+	kx_buf_adds(&b, "# HELP kx_store_request_duration_seconds Time to answer a request (watches excluded).\n"
+			"# TYPE kx_store_request_duration_seconds histogram\n");
+	for (int v = 0; v < NVERBS; v++) {
+		long cum = 0;
+		if (v == V_WATCH)
+			continue;
+		for (size_t i = 0; i <= NBUCKETS; i++) {
+			cum += atomic_load(&m_lat[v][i]);
+			if (i < NBUCKETS)
+				kx_buf_addf(&b, "kx_store_request_duration_seconds_bucket{verb=\"%s\",le=\"%g\"} %ld\n", verb_names[v], buckets[i], cum);
+			else
+				kx_buf_addf(&b, "kx_store_request_duration_seconds_bucket{verb=\"%s\",le=\"+Inf\"} %ld\n", verb_names[v], cum);
+		}
+		kx_buf_addf(&b, "kx_store_request_duration_seconds_sum{verb=\"%s\"} %g\n", verb_names[v],
+			    atomic_load(&m_lat_sum_us[v]) / 1e6);
+		kx_buf_addf(&b, "kx_store_request_duration_seconds_count{verb=\"%s\"} %ld\n", verb_names[v], cum);
+	}
+	kx_buf_addf(&b, "# HELP kx_store_watchers Watches open now.\n# TYPE kx_store_watchers gauge\nkx_store_watchers %d\n",
+		    watchers_count());
+	kx_buf_addf(&b, "# HELP kx_store_watch_events_total Events sent to watchers.\n# TYPE kx_store_watch_events_total counter\nkx_store_watch_events_total %ld\n",
+		    atomic_load(&m_watch_events));
+	kx_buf_addf(&b, "# HELP kx_store_revision The newest committed revision.\n# TYPE kx_store_revision gauge\nkx_store_revision %lld\n",
+		    (long long)db_rev());
+	kx_buf_addf(&b, "# HELP kx_store_compacted_revision History is kept after this revision.\n# TYPE kx_store_compacted_revision gauge\nkx_store_compacted_revision %lld\n",
+		    (long long)db_compacted());
+	kx_buf_addf(&b, "# HELP kx_store_commits_total Transactions committed (one fsync each).\n# TYPE kx_store_commits_total counter\nkx_store_commits_total %ld\n",
+		    atomic_load(&m_batches));
+	kx_buf_addf(&b, "# HELP kx_store_writes_total Changes committed.\n# TYPE kx_store_writes_total counter\nkx_store_writes_total %ld\n",
+		    atomic_load(&m_writes));
+	return kx_buf_steal(&b);
+}
+
+/* ---- responses ------------------------------------------------------------------ */
+
+static enum MHD_Result send_text(struct MHD_Connection *c, struct req *r, int code, char *text,
+				 size_t len, const char *ctype)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result rc;
+
+	MHD_add_response_header(resp, "Content-Type", ctype);
+	MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
+	r->code = code;
+	rc = MHD_queue_response(c, code, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *c, struct req *r, int code, jv v)
+{
+	char *s = kx_json_dump(v, 0);
+	return send_text(c, r, code, s, strlen(s), "application/json");
+}
+
+static enum MHD_Result send_err(struct MHD_Connection *c, struct req *r, const st_err *e,
+				const kx_kind *k, const char *name)
+{
+	return send_json(c, r, e->code, st_status(e, k, name));
+}
+
+static enum MHD_Result fail(struct MHD_Connection *c, struct req *r, int code, const char *reason,
+			    const char *msg)
+{
+	st_err e;
+	st_fail(&e, code, reason, "%s", msg);
+	return send_err(c, r, &e, NULL, NULL);
+}
+
+static const char *arg(struct MHD_Connection *c, const char *name)
+{
+	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static int truthy(const char *s)
+{
+	return s && (!strcasecmp(s, "true") || !strcmp(s, "1") || !strcasecmp(s, "t"));
+}
+
+/* ---- discovery ------------------------------------------------------------------ */
+
+static jv words(const char *s)
+{
+	jv a = jv_array();
+	const char *p = s;
+
+	while (*p) {
+		const char *sp = strchr(p, ' ');
+		size_t n = sp ? (size_t)(sp - p) : strlen(p);
+		if (n)
+			a = jv_array_append(a, jv_string_sized(p, (int)n));
+		if (!sp)
+			break;
+		p = sp + 1;
+	}
+	return a;
+}
+
+static jv resource_entry(const char *name, const char *singular, int namespaced, const char *kind,
+			 const char *verbs, const char *shortnames, const char *categories)
+{
+	jv o = jv_object();
+	o = jv_object_set(o, jv_string("name"), jv_string(name));
+	o = jv_object_set(o, jv_string("singularName"), jv_string(singular));
+	o = jv_object_set(o, jv_string("namespaced"), jv_bool(namespaced));
+	o = jv_object_set(o, jv_string("kind"), jv_string(kind));
+	o = jv_object_set(o, jv_string("verbs"), words(verbs));
+	if (shortnames && *shortnames)
+		o = jv_object_set(o, jv_string("shortNames"), words(shortnames));
+	if (categories && *categories)
+		o = jv_object_set(o, jv_string("categories"), words(categories));
+	return o;
+}
+
+static jv resource_list(const char *group, const char *version)
+{
+	jv res = jv_array();
+	char gv[160];
+
+	if (*group)
+		snprintf(gv, sizeof gv, "%s/%s", group, version);
+	else
+		snprintf(gv, sizeof gv, "%s", version);
+	for (size_t i = 0; i < kx_kinds_count; i++) {
+		const kx_kind *k = &kx_kinds[i];
+		if (strcmp(k->group, group) || strcmp(k->version, version))
+			continue;
+		res = jv_array_append(res, resource_entry(k->resource, k->singular, k->namespaced, k->kind,
+							  k->verbs, k->shortnames, k->categories));
+		jv subs = words(k->subresources);
+		jv_array_foreach(subs, j, sub)
+		{
+			const char *s = jv_string_value(sub);
+			char name[160];
+			jv e;
+			snprintf(name, sizeof name, "%s/%s", k->resource, s);
+			if (!strcmp(s, "status"))
+				e = resource_entry(name, "", k->namespaced, k->kind, "get patch update", "", "");
+			else if (!strcmp(s, "scale")) {
+				e = resource_entry(name, "", k->namespaced, "Scale", "get patch update", "", "");
+				e = jv_object_set(e, jv_string("group"), jv_string("autoscaling"));
+				e = jv_object_set(e, jv_string("version"), jv_string("v1"));
+			} else if (!strcmp(s, "binding"))
+				e = resource_entry(name, "", k->namespaced, "Binding", "create", "", "");
+			else if (!strcmp(s, "finalize"))
+				e = resource_entry(name, "", k->namespaced, k->kind, "update", "", "");
+			else
+				e = resource_entry(name, "", k->namespaced, k->kind, "get", "", "");
+			res = jv_array_append(res, e);
+			jv_free(sub);
+		}
+		jv_free(subs);
+	}
+	jv o = jv_object_set(jv_object(), jv_string("kind"), jv_string("APIResourceList"));
+	o = jv_object_set(o, jv_string("apiVersion"), jv_string("v1"));
+	o = jv_object_set(o, jv_string("groupVersion"), jv_string(gv));
+	return jv_object_set(o, jv_string("resources"), res);
+}
+
+static jv api_group(const char *group)
+{
+	jv versions = jv_array(), pref = jv_null();
+
+	for (size_t i = 0; i < kx_kinds_count; i++) {
+		const kx_kind *k = &kx_kinds[i];
+		char gv[160];
+		int seen = 0;
+		if (strcmp(k->group, group))
+			continue;
+		snprintf(gv, sizeof gv, "%s/%s", group, k->version);
+		jv_array_foreach(versions, j, v)
+		{
+			char b[160];
+			if (!strcmp(jstr(v, "groupVersion", b, sizeof b, ""), gv))
+				seen = 1;
+			jv_free(v);
+		}
+		if (seen)
+			continue;
+		jv v = jv_object_set(jv_object(), jv_string("groupVersion"), jv_string(gv));
+		v = jv_object_set(v, jv_string("version"), jv_string(k->version));
+		if (jv_get_kind(pref) == JV_KIND_NULL)
+			pref = jv_copy(v);
+		versions = jv_array_append(versions, v);
+	}
+	if (jv_array_length(jv_copy(versions)) == 0) {
+		jv_free(versions);
+		jv_free(pref);
+		return jv_invalid();
+	}
+	jv g = jv_object_set(jv_object(), jv_string("name"), jv_string(group));
+	g = jv_object_set(g, jv_string("versions"), versions);
+	return jv_object_set(g, jv_string("preferredVersion"), pref);
+}
+
+static jv api_groups(void)
+{
+	jv groups = jv_array();
+
+	for (size_t i = 0; i < kx_kinds_count; i++) {
+		const kx_kind *k = &kx_kinds[i];
+		int seen = 0;
+		if (!*k->group)
+			continue;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(kx_kinds[j].group, k->group))
+				seen = 1;
+		if (!seen)
+			groups = jv_array_append(groups, api_group(k->group));
+	}
+	jv o = jv_object_set(jv_object(), jv_string("kind"), jv_string("APIGroupList"));
+	o = jv_object_set(o, jv_string("apiVersion"), jv_string("v1"));
+	return jv_object_set(o, jv_string("groups"), groups);
+}
+
+static enum MHD_Result discovery(struct MHD_Connection *c, struct req *r, char **seg, int n)
+{
+	if (n == 1 && !strcmp(seg[0], "api")) {
+		jv o = jv_object_set(jv_object(), jv_string("kind"), jv_string("APIVersions"));
+		o = jv_object_set(o, jv_string("versions"), jv_array_append(jv_array(), jv_string("v1")));
+		jv a = jv_object_set(jv_object(), jv_string("clientCIDR"), jv_string("0.0.0.0/0"));
+		a = jv_object_set(a, jv_string("serverAddress"), jv_string(""));
+		o = jv_object_set(o, jv_string("serverAddressByClientCIDRs"), jv_array_append(jv_array(), a));
+		return send_json(c, r, 200, o);
+	}
+	if (n == 1)
+		return send_json(c, r, 200, api_groups());
+	if (n == 2 && !strcmp(seg[0], "api")) {
+		if (strcmp(seg[1], "v1"))
+			return fail(c, r, 404, "NotFound", "the server could not find the requested resource");
+		return send_json(c, r, 200, resource_list("", "v1"));
+	}
+	if (n == 2) {
+		jv g = api_group(seg[1]);
+		if (!jv_is_valid(g))
+			return fail(c, r, 404, "NotFound", "the server could not find the requested resource");
+		g = jv_object_set(g, jv_string("kind"), jv_string("APIGroup"));
+		g = jv_object_set(g, jv_string("apiVersion"), jv_string("v1"));
+		return send_json(c, r, 200, g);
+	}
+	jv rl = resource_list(seg[1], seg[2]);
+	if (jv_array_length(kx_jv_get(jv_copy(rl), "resources")) == 0) {
+		jv_free(rl);
+		return fail(c, r, 404, "NotFound", "the server could not find the requested resource");
+	}
+	return send_json(c, r, 200, rl);
+}
+
+static enum MHD_Result version(struct MHD_Connection *c, struct req *r)
+{
+	jv o = jv_object();
+	o = jv_object_set(o, jv_string("major"), jv_string("1"));
+	o = jv_object_set(o, jv_string("minor"), jv_string("30"));
+	o = jv_object_set(o, jv_string("gitVersion"), jv_string("v1.30.0-kx." KX_VERSION));
+	o = jv_object_set(o, jv_string("gitCommit"), jv_string(""));
+	o = jv_object_set(o, jv_string("gitTreeState"), jv_string("clean"));
+	o = jv_object_set(o, jv_string("buildDate"), jv_string("1970-01-01T00:00:00Z"));
+	o = jv_object_set(o, jv_string("goVersion"), jv_string("kx (C17)"));
+	o = jv_object_set(o, jv_string("compiler"), jv_string("cc"));
+	o = jv_object_set(o, jv_string("platform"), jv_string("linux/amd64"));
+	return send_json(c, r, 200, o);
+}
+
+/* ---- reads ------------------------------------------------------------------ */
+
+struct target {
+	const kx_kind *k;
+	char ns[256], name[256], sub[32];
+};
+
+static const char *const common_fields[] = {"metadata.name", "metadata.namespace", NULL};
+static const char *const pod_fields[] = {
+	"metadata.name", "metadata.namespace", "spec.nodeName", "spec.restartPolicy",
+	"spec.schedulerName", "spec.serviceAccountName", "spec.hostNetwork", "status.phase",
+	"status.podIP", "status.nominatedNodeName", NULL};
+static const char *const event_fields[] = {
+	"metadata.name", "metadata.namespace", "involvedObject.kind", "involvedObject.namespace",
+	"involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion",
+	"involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
+	"reportingComponent", "source", "type", NULL};
+static const char *const ns_fields[] = {"metadata.name", "metadata.namespace", "status.phase", NULL};
+static const char *const node_fields[] = {"metadata.name", "metadata.namespace", "spec.unschedulable", NULL};
+static const char *const secret_fields[] = {"metadata.name", "metadata.namespace", "type", NULL};
+static const char *const rs_fields[] = {"metadata.name", "metadata.namespace", "status.replicas", NULL};
+
+static const char *const *allowed_fields(const kx_kind *k)
+{
+	if (!*k->group && !strcmp(k->kind, "Pod"))
+		return pod_fields;
+	if (!strcmp(k->kind, "Event"))
+		return event_fields;
+	if (!strcmp(k->kind, "Namespace"))
+		return ns_fields;
+	if (!strcmp(k->kind, "Node"))
+		return node_fields;
+	if (!strcmp(k->kind, "Secret"))
+		return secret_fields;
+	if (!strcmp(k->kind, "ReplicaSet") || !strcmp(k->kind, "ReplicationController"))
+		return rs_fields;
+	return common_fields;
+}
+
+/* Parse the selectors of a list or watch; -1 with e when malformed. */
+static int selectors(struct MHD_Connection *c, const kx_kind *k, kx_selector **ls, kx_fieldsel **fs,
+		     st_err *e)
+{
+	const char *l = arg(c, "labelSelector"), *f = arg(c, "fieldSelector"), *bad;
+	kx_err ke = KX_ERR_INIT;
+
+	*ls = NULL;
+	*fs = NULL;
+	if (l && *l && !(*ls = kx_selector_parse(l, &ke)))
+		return st_fail(e, 400, "BadRequest", "unable to parse requirement: %s", ke.msg);
+	if (f && *f) {
+		if (!(*fs = kx_fieldsel_parse(f, &ke)))
+			return st_fail(e, 400, "BadRequest", "invalid field selector: %s", ke.msg);
+		if ((bad = kx_fieldsel_unsupported(*fs, allowed_fields(k)))) {
+			st_fail(e, 400, "BadRequest", "field label not supported: %s", bad);
+			kx_fieldsel_free(*fs);
+			*fs = NULL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static enum MHD_Result do_get(struct MHD_Connection *c, struct req *r, struct target *t)
+{
+	kx_buf key = KX_BUF_INIT, out = KX_BUF_INIT;
+	rconn *rc = db_reader();
+	char *s;
+	st_err e;
+
+	if (!rc)
+		return fail(c, r, 500, "InternalError", "the store cannot read");
+	key_make(&key, t->k, t->ns, t->name);
+	s = db_get(rc, key.p, NULL);
+	db_reader_put(rc);
+	kx_buf_free(&key);
+	if (!s) {
+		char q[160];
+		st_fail(&e, 404, "NotFound", "%s \"%s\" not found", qualified(t->k, q, sizeof q), t->name);
+		return send_err(c, r, &e, t->k, t->name);
+	}
+	if (!strcmp(t->sub, "scale")) {
+		jv sc = op_scale_of(t->k, s);
+		free(s);
+		return send_json(c, r, 200, sc);
+	}
+	obj_full(&out, t->k, s, strlen(s));
+	free(s);
+	{
+		size_t len = out.len;
+		return send_text(c, r, 200, kx_buf_steal(&out), len, "application/json");
+	}
+}
+
+/* The continue token: base64url of {"rv":N,"start":"key"}, as Kubernetes
+ * builds it from the last key it returned. */
+static char *make_continue(int64_t rv, const char *key)
+{
+	jv o = jv_object_set(jv_object(), jv_string("v"), jv_string("meta.k8s.io/v1"));
+	o = jv_object_set(o, jv_string("rv"), jv_number((double)rv));
+	o = jv_object_set(o, jv_string("start"), jv_string(key));
+	char *s = kx_json_dump(o, 0);
+	kx_buf b = KX_BUF_INIT;
+	base64_encode(&b, (unsigned char *)s, strlen(s), 1);
+	free(s);
+	return kx_buf_steal(&b);
+}
+
+static int parse_continue(const char *tok, const char *prefix, int64_t *rv, char *key, size_t n)
+{
+	kx_buf b = KX_BUF_INIT;
+	kx_err e = KX_ERR_INIT;
+	jv o;
+	int rc = -1;
+
+	if (base64_decode(&b, tok) < 0 || !b.p)
+		goto out;
+	o = kx_json_parse(b.p, b.len, &e);
+	if (jv_get_kind(o) == JV_KIND_OBJECT && jstr(o, "start", key, n, NULL) &&
+	    !strncmp(key, prefix, strlen(prefix))) {
+		*rv = kx_jv_int(o, "rv", 0);
+		rc = 0;
+	}
+	jv_free(o);
+out:
+	kx_buf_free(&b);
+	return rc;
+}
+
+static int item_matches(const kx_selector *ls, const kx_fieldsel *fs, const char *s)
+{
+	kx_err e = KX_ERR_INIT;
+	jv o;
+	int m = 1;
+
+	if (!ls && !fs)
+		return 1;
+	o = kx_json_parse(s, strlen(s), &e);
+	if (!jv_is_valid(o))
+		return 0;
+	if (ls) {
+		jv labels = kx_jv_get(jv_copy(o), "metadata.labels");
+		m = kx_selector_match(ls, labels);
+		jv_free(labels);
+	}
+	if (m && fs)
+		m = kx_fieldsel_match(fs, o);
+	jv_free(o);
+	return m;
+}
+
+static enum MHD_Result do_list(struct MHD_Connection *c, struct req *r, struct target *t)
+{
+	kx_selector *ls;
+	kx_fieldsel *fs;
+	st_err e;
+	kx_buf key = KX_BUF_INIT, out = KX_BUF_INIT;
+	char start[1024], end[1024], av[128], *cont = NULL;
+	const char *lim = arg(c, "limit"), *tok = arg(c, "continue");
+	int64_t limit = lim ? strtoll(lim, NULL, 10) : 0, rev = 0, comp = 0, count = 0;
+	int more = 0;
+	rconn *rc;
+
+	if (selectors(c, t->k, &ls, &fs, &e) < 0)
+		return send_err(c, r, &e, t->k, NULL);
+	key_make(&key, t->k, t->ns[0] ? t->ns : NULL, NULL);
+	snprintf(start, sizeof start, "%s", key.p);
+	snprintf(end, sizeof end, "%s", key.p);
+	end[strlen(end) - 1]++;
+	rc = db_reader();
+	if (!rc) {
+		kx_selector_free(ls);
+		kx_fieldsel_free(fs);
+		kx_buf_free(&key);
+		return fail(c, r, 500, "InternalError", "the store cannot read");
+	}
+	sqlite3_step(rc->begin);
+	sqlite3_reset(rc->begin);
+	if (sqlite3_step(rc->rev) == SQLITE_ROW) {
+		rev = sqlite3_column_int64(rc->rev, 0);
+		comp = sqlite3_column_int64(rc->rev, 1);
+	}
+	sqlite3_reset(rc->rev);
+	if (tok && *tok) {
+		int64_t trev;
+		if (parse_continue(tok, key.p, &trev, start, sizeof start) < 0) {
+			st_fail(&e, 400, "BadRequest", "continue key is not valid: it was not made by this store for this list");
+			goto err;
+		}
+		if (trev < comp) {
+			st_fail(&e, 410, "Expired",
+				"The provided continue parameter is too old to display a consistent list result. "
+				"You can start a new list without the continue parameter.");
+			goto err;
+		}
+		rev = trev;
+	}
+	kx_buf_addf(&out, "{\"kind\":\"%sList\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":\"%lld\"",
+		    t->k->kind, kx_kind_api_version(t->k, av, sizeof av), (long long)rev);
+	kx_buf_addf(&out, "CONT\x01},\"items\":[");
+	size_t contpos = out.len - strlen("CONT\x01},\"items\":[");
+	for (int done = 0; !done;) {
+		int rows = 0;
+		sqlite3_bind_text(rc->list, 1, start, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(rc->list, 2, end, -1, SQLITE_STATIC);
+		sqlite3_bind_int(rc->list, 3, 500);
+		while (sqlite3_step(rc->list) == SQLITE_ROW) {
+			const char *k = (const char *)sqlite3_column_text(rc->list, 0);
+			const char *v = (const char *)sqlite3_column_text(rc->list, 1);
+			rows++;
+			if (limit > 0 && count >= limit) {
+				more = 1;
+				done = 1;
+				break;
+			}
+			snprintf(start, sizeof start, "%s", k);
+			if (!item_matches(ls, fs, v))
+				continue;
+			if (count++)
+				kx_buf_addc(&out, ',');
+			kx_buf_adds(&out, v);
+		}
+		sqlite3_reset(rc->list);
+		sqlite3_clear_bindings(rc->list);
+		if (rows < 500)
+			done = 1;
+	}
+	kx_buf_adds(&out, "]}");
+	sqlite3_step(rc->end);
+	sqlite3_reset(rc->end);
+	db_reader_put(rc);
+	/* put the continue token (or nothing) where CONT\1 was */
+	{
+		kx_buf fin = KX_BUF_INIT;
+		kx_buf_add(&fin, out.p, contpos);
+		if (more) {
+			cont = make_continue(rev, start);
+			kx_buf_addf(&fin, ",\"continue\":\"%s\"", cont);
+			free(cont);
+		}
+		kx_buf_adds(&fin, out.p + contpos + 5);
+		kx_buf_free(&out);
+		out = fin;
+	}
+	kx_selector_free(ls);
+	kx_fieldsel_free(fs);
+	kx_buf_free(&key);
+	{
+		size_t len = out.len;
+		return send_text(c, r, 200, kx_buf_steal(&out), len, "application/json");
+	}
+err:
+	db_reader_put(rc);
+	kx_selector_free(ls);
+	kx_fieldsel_free(fs);
+	kx_buf_free(&key);
+	kx_buf_free(&out);
+	return send_err(c, r, &e, t->k, NULL);
+}
+
+static enum MHD_Result do_watch(struct MHD_Connection *c, struct req *r, struct target *t)
+{
+	struct watch_params p = {.kind = t->k};
+	const char *rv = arg(c, "resourceVersion"), *to = arg(c, "timeoutSeconds");
+	const char *l = arg(c, "labelSelector"), *f = arg(c, "fieldSelector");
+	kx_selector *ls;
+	kx_fieldsel *fs;
+	struct MHD_Response *resp;
+	st_err e;
+	enum MHD_Result ret;
+
+	if (selectors(c, t->k, &ls, &fs, &e) < 0)
+		return send_err(c, r, &e, t->k, NULL);
+	kx_selector_free(ls);
+	kx_fieldsel_free(fs);
+	snprintf(p.ns, sizeof p.ns, "%s", t->ns);
+	p.label_sel = l && *l ? strdup(l) : NULL;
+	p.field_sel = f && *f ? strdup(f) : NULL;
+	p.from = rv && *rv && strcmp(rv, "0") ? strtoll(rv, NULL, 10) : -1;
+	p.bookmarks = truthy(arg(c, "allowWatchBookmarks"));
+	p.timeout_ms = to ? strtoll(to, NULL, 10) * 1000 : 1800 * 1000;
+	if (p.timeout_ms <= 0)
+		p.timeout_ms = 1800 * 1000;
+	resp = watch_response(&p, &e);
+	if (!resp)
+		return send_err(c, r, &e, t->k, NULL);
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
+	r->code = 200;
+	r->verb = V_WATCH;
+	ret = MHD_queue_response(c, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* ---- writes -------------------------------------------------------------------- */
+
+/* Parse a request body as a JSON object; -1 with e (400) when it is not one. */
+static int body_object(struct req *r, jv *out, st_err *e)
+{
+	kx_err ke = KX_ERR_INIT;
+
+	if (!r->body.len)
+		return st_fail(e, 400, "BadRequest", "the request has no body; send the object as JSON");
+	*out = kx_json_parse(r->body.p, r->body.len, &ke);
+	if (!jv_is_valid(*out))
+		return st_fail(e, 400, "BadRequest", "the request body is not valid JSON: %s", ke.msg);
+	return 0;
+}
+
+static int check_type(const kx_kind *k, jv o, st_err *e)
+{
+	char av[128], want[128], kind[128];
+
+	if (jv_get_kind(o) != JV_KIND_OBJECT)
+		return st_fail(e, 400, "BadRequest", "the request body must be a JSON object, not %s",
+			       jv_kind_name(jv_get_kind(o)));
+	kx_kind_api_version(k, want, sizeof want);
+	if (jstr(o, "apiVersion", av, sizeof av, NULL) && strcmp(av, want))
+		return st_fail(e, 400, "BadRequest",
+			       "the API version in the data (%s) does not match the expected API version (%s)", av, want);
+	if (jstr(o, "kind", kind, sizeof kind, NULL) && strcmp(kind, k->kind))
+		return st_fail(e, 400, "BadRequest",
+			       "the kind in the data (%s) does not match the expected kind (%s)", kind, k->kind);
+	return 0;
+}
+
+static enum MHD_Result run_op(struct MHD_Connection *c, struct req *r, struct op *o)
+{
+	wreq w = {.fn = op_run, .arg = o};
+	enum MHD_Result ret;
+
+	o->answer = jv_invalid();
+	if (db_write(&w) < 0) {
+		ret = send_err(c, r, &w.err, o->k, o->name);
+	} else if (jv_is_valid(o->answer)) {
+		ret = send_json(c, r, w.code ? w.code : 200, o->answer);
+		o->answer = jv_invalid();
+	} else if (o->text) {
+		ret = send_text(c, r, w.code ? w.code : 200, o->text, strlen(o->text), "application/json");
+		o->text = NULL;
+	} else {
+		ret = fail(c, r, 500, "InternalError", "the write had no answer");
+	}
+	jv_free(w.result);
+	jv_free(o->answer);
+	jv_free(o->body);
+	free(o->text);
+	return ret;
+}
+
+static void op_init(struct op *o, const struct target *t, int verb)
+{
+	memset(o, 0, sizeof *o);
+	o->verb = verb;
+	o->k = t->k;
+	o->grace = -1;
+	o->body = jv_null();
+	o->answer = jv_invalid();
+	snprintf(o->ns, sizeof o->ns, "%s", t->ns);
+	snprintf(o->name, sizeof o->name, "%s", t->name);
+	snprintf(o->sub, sizeof o->sub, "%s", t->sub);
+}
+
+static enum MHD_Result do_create(struct MHD_Connection *c, struct req *r, struct target *t)
+{
+	struct op o;
+	st_err e;
+	jv obj;
+	char ns[256];
+
+	if (body_object(r, &obj, &e) < 0 || check_type(t->k, obj, &e) < 0) {
+		if (e.code == 400 && jv_is_valid(obj))
+			jv_free(obj);
+		return send_err(c, r, &e, t->k, NULL);
+	}
+	if (t->k->namespaced) {
+		if (jstr(obj, "metadata.namespace", ns, sizeof ns, NULL) && ns[0] && strcmp(ns, t->ns)) {
+			jv_free(obj);
+			st_fail(&e, 400, "BadRequest",
+				"the namespace of the provided object (%s) does not match the namespace sent on the request (%s)",
+				ns, t->ns);
+			return send_err(c, r, &e, t->k, NULL);
+		}
+	}
+	obj = obj_defaults(t->k, obj, 1);
+	if (!*t->k->group && !strcmp(t->k->kind, "Pod")) {
+		jv st = kx_jv_get(jv_copy(obj), "status");
+		if (jv_get_kind(st) == JV_KIND_NULL) {
+			jv spec = kx_jv_get(jv_copy(obj), "spec");
+			obj = kx_jv_set(obj, "status.phase", jv_string("Pending"));
+			obj = kx_jv_set(obj, "status.qosClass", jv_string(qos_class(spec)));
+			jv_free(spec);
+		}
+		jv_free(st);
+	} else if (!*t->k->group && !strcmp(t->k->kind, "Namespace")) {
+		jv st = kx_jv_get(jv_copy(obj), "status.phase");
+		if (jv_get_kind(st) == JV_KIND_NULL)
+			obj = kx_jv_set(obj, "status.phase", jv_string("Active"));
+		jv_free(st);
+	}
+	if (obj_validate(t->k, obj, &e) < 0) {
+		jv_free(obj);
+		return send_err(c, r, &e, t->k, NULL);
+	}
+	op_init(&o, t, OP_CREATE);
+	jstr(obj, "metadata.name", o.name, sizeof o.name, "");
+	o.body = obj;
+	return run_op(c, r, &o);
+}
+
+static enum MHD_Result do_bind(struct MHD_Connection *c, struct req *r, struct target *t)
+{
+	struct op o;
+	st_err e;
+	jv obj;
+	char name[256], target[256];
+
+	if (body_object(r, &obj, &e) < 0)
+		return send_err(c, r, &e, t->k, NULL);
+	if (jv_get_kind(obj) != JV_KIND_OBJECT) {
+		jv_free(obj);
+		return fail(c, r, 400, "BadRequest", "a Binding must be a JSON object");
+	}
+	jstr(obj, "metadata.name", name, sizeof name, t->name);
+	if (t->name[0] && strcmp(name, t->name)) {
+		jv_free(obj);
+		return fail(c, r, 400, "BadRequest", "the name of the Binding does not match the pod on the URL");
+	}
+	if (!jstr(obj, "target.name", target, sizeof target, NULL) || !target[0]) {
+		jv_free(obj);
+		st_fail(&e, 422, "Invalid", "Binding \"%s\" is invalid: target.name: Required value", name);
+		snprintf(e.field, sizeof e.field, "target.name");
+		return send_err(c, r, &e, t->k, name);
+	}
+	struct target pt = *t;
+	pt.k = kx_kind_by_resource("", "v1", "pods");
+	snprintf(pt.name, sizeof pt.name, "%s", name);
+	pt.sub[0] = 0;
+	op_init(&o, &pt, OP_BIND);
+	o.body = obj;
+	return run_op(c, r, &o);
+}
+
+static enum MHD_Result do_update(struct MHD_Connection *c, struct req *r, struct target *t)
+{
+	struct op o;
+	st_err e;
+	jv obj;
+	int scale = !strcmp(t->sub, "scale");
+
+	if (body_object(r, &obj, &e) < 0)
+		return send_err(c, r, &e, t->k, t->name);
+	if (scale ? jv_get_kind(obj) != JV_KIND_OBJECT : check_type(t->k, obj, &e) < 0) {
+		jv_free(obj);
+		if (scale)
+			st_fail(&e, 400, "BadRequest", "a Scale must be a JSON object");
+		return send_err(c, r, &e, t->k, t->name);
+	}
+	op_init(&o, t, scale ? OP_SCALE_UPDATE : OP_UPDATE);
+	o.body = obj;
+	return run_op(c, r, &o);
+}
+
+static enum MHD_Result do_patch(struct MHD_Connection *c, struct req *r, struct target *t)
+{
+	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+	struct op o;
+	st_err e;
+	jv obj;
+	int ptype = 0;
+
+	if (ct && !strncmp(ct, "application/merge-patch+json", 28))
+		ptype = PATCH_MERGE;
+	else if (ct && !strncmp(ct, "application/json-patch+json", 27))
+		ptype = PATCH_JSON;
+	if (!ptype) {
+		st_fail(&e, 415, "UnsupportedMediaType",
+			"the body of the request was in an unknown format (%s) - accepted media types include: "
+			"application/json-patch+json, application/merge-patch+json",
+			ct ? ct : "no Content-Type");
+		return send_err(c, r, &e, t->k, t->name);
+	}
+	if (body_object(r, &obj, &e) < 0)
+		return send_err(c, r, &e, t->k, t->name);
+	if (ptype == PATCH_MERGE && jv_get_kind(obj) != JV_KIND_OBJECT) {
+		jv_free(obj);
+		return fail(c, r, 400, "BadRequest", "a merge patch must be a JSON object");
+	}
+	op_init(&o, t, !strcmp(t->sub, "scale") ? OP_SCALE_PATCH : OP_PATCH);
+	o.ptype = ptype;
+	o.body = obj;
+	return run_op(c, r, &o);
+}
+
+static void delete_options(struct MHD_Connection *c, struct req *r, struct op *o)
+{
+	const char *pp = arg(c, "propagationPolicy"), *gp = arg(c, "gracePeriodSeconds");
+	kx_err ke = KX_ERR_INIT;
+
+	if (r->body.len) {
+		jv opts = kx_json_parse(r->body.p, r->body.len, &ke);
+		if (jv_get_kind(opts) == JV_KIND_OBJECT) {
+			jstr(opts, "propagationPolicy", o->propagation, sizeof o->propagation, "");
+			if (kx_jv_bool(opts, "orphanDependents", 0))
+				snprintf(o->propagation, sizeof o->propagation, "Orphan");
+			o->grace = kx_jv_int(opts, "gracePeriodSeconds", -1);
+			jstr(opts, "preconditions.uid", o->pre_uid, sizeof o->pre_uid, "");
+			jstr(opts, "preconditions.resourceVersion", o->pre_rv, sizeof o->pre_rv, "");
+		}
+		jv_free(opts);
+	}
+	if (pp)
+		snprintf(o->propagation, sizeof o->propagation, "%s", pp);
+	if (gp)
+		o->grace = strtoll(gp, NULL, 10);
+}
+
+static enum MHD_Result do_delete(struct MHD_Connection *c, struct req *r, struct target *t)
+{
+	struct op o;
+
+	op_init(&o, t, OP_DELETE);
+	delete_options(c, r, &o);
+	return run_op(c, r, &o);
+}
+
+/* DELETE on a collection: each selected object, one by one. */
+static enum MHD_Result do_delete_collection(struct MHD_Connection *c, struct req *r, struct target *t)
+{
+	kx_selector *ls;
+	kx_fieldsel *fs;
+	st_err e;
+	kx_buf key = KX_BUF_INIT;
+	char start[1024], end[1024];
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	rconn *rc;
+
+	if (selectors(c, t->k, &ls, &fs, &e) < 0)
+		return send_err(c, r, &e, t->k, NULL);
+	key_make(&key, t->k, t->ns[0] ? t->ns : NULL, NULL);
+	snprintf(start, sizeof start, "%s", key.p);
+	snprintf(end, sizeof end, "%s", key.p);
+	end[strlen(end) - 1]++;
+	kx_buf_free(&key);
+	rc = db_reader();
+	if (rc) {
+		sqlite3_bind_text(rc->list, 1, start, -1, SQLITE_STATIC);
+		sqlite3_bind_text(rc->list, 2, end, -1, SQLITE_STATIC);
+		sqlite3_bind_int(rc->list, 3, 1 << 30);
+		while (sqlite3_step(rc->list) == SQLITE_ROW) {
+			const char *k = (const char *)sqlite3_column_text(rc->list, 0);
+			const char *v = (const char *)sqlite3_column_text(rc->list, 1);
+			if (!item_matches(ls, fs, v))
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				names = realloc(names, cap * sizeof *names);
+			}
+			names[n++] = strdup(k);
+		}
+		sqlite3_reset(rc->list);
+		sqlite3_clear_bindings(rc->list);
+		db_reader_put(rc);
+	}
+	kx_selector_free(ls);
+	kx_fieldsel_free(fs);
+	for (size_t i = 0; i < n; i++) {
+		struct op o;
+		char ns[256], name[256];
+		key_parse(names[i], ns, sizeof ns, name, sizeof name);
+		struct target ot = *t;
+		snprintf(ot.ns, sizeof ot.ns, "%s", ns);
+		snprintf(ot.name, sizeof ot.name, "%s", name);
+		op_init(&o, &ot, OP_DELETE);
+		delete_options(c, r, &o);
+		wreq w = {.fn = op_run, .arg = &o};
+		db_write(&w);
+		jv_free(w.result);
+		jv_free(o.answer);
+		free(o.text);
+		free(names[i]);
+	}
+	free(names);
+	st_err ok = {.code = 200, .reason = ""};
+	return send_json(c, r, 200, st_status(&ok, NULL, NULL));
+}
+
+/* ---- routing ------------------------------------------------------------------- */
+
+static int has_word(const char *list, const char *w)
+{
+	size_t n = strlen(w);
+	const char *p = list;
+
+	while ((p = strstr(p, w))) {
+		if ((p == list || p[-1] == ' ') && (p[n] == 0 || p[n] == ' '))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+static enum MHD_Result not_allowed(struct MHD_Connection *c, struct req *r)
+{
+	return fail(c, r, 405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+}
+
+static enum MHD_Result resource(struct MHD_Connection *c, struct req *r, const char *method,
+				const char *group, const char *ver, char **seg, int n)
+{
+	struct target t = {0};
+	int watch = 0;
+	const kx_kind *k;
+
+	if (n > 0 && !strcmp(seg[0], "watch")) {
+		watch = 1;
+		seg++;
+		n--;
+	}
+	if (n >= 3 && !strcmp(seg[0], "namespaces") && (k = kx_kind_by_resource(group, ver, seg[2])) &&
+	    k->namespaced) {
+		snprintf(t.ns, sizeof t.ns, "%s", seg[1]);
+		seg += 2;
+		n -= 2;
+	}
+	if (n < 1 || n > 3 || !(t.k = kx_kind_by_resource(group, ver, seg[0])))
+		return fail(c, r, 404, "NotFound", "the server could not find the requested resource");
+	if (n >= 2)
+		snprintf(t.name, sizeof t.name, "%s", seg[1]);
+	if (n == 3) {
+		snprintf(t.sub, sizeof t.sub, "%s", seg[2]);
+		if (!has_word(t.k->subresources, t.sub))
+			return fail(c, r, 404, "NotFound", "the server could not find the requested resource");
+	}
+	if (t.k->namespaced && !t.ns[0] && t.name[0])
+		return fail(c, r, 404, "NotFound", "the server could not find the requested resource");
+	watch = watch || truthy(arg(c, "watch"));
+	if (!strcmp(method, "GET")) {
+		if (t.name[0] && !watch) {
+			r->verb = V_GET;
+			if (t.sub[0] && strcmp(t.sub, "status") && strcmp(t.sub, "scale"))
+				return not_allowed(c, r);
+			return do_get(c, r, &t);
+		}
+		if (t.name[0] || t.sub[0])
+			return not_allowed(c, r);
+		r->verb = watch ? V_WATCH : V_LIST;
+		if (!has_word(t.k->verbs, watch ? "watch" : "list"))
+			return not_allowed(c, r);
+		return watch ? do_watch(c, r, &t) : do_list(c, r, &t);
+	}
+	if (!strcmp(method, "POST")) {
+		r->verb = V_CREATE;
+		if (!strcmp(t.k->kind, "Binding") && !t.name[0])
+			return do_bind(c, r, &t);
+		if (!strcmp(t.sub, "binding"))
+			return do_bind(c, r, &t);
+		if (t.name[0] || !has_word(t.k->verbs, "create"))
+			return not_allowed(c, r);
+		return do_create(c, r, &t);
+	}
+	if (!strcmp(method, "PUT")) {
+		r->verb = V_UPDATE;
+		if (!t.name[0] || !has_word(t.k->verbs, "update") || !strcmp(t.sub, "binding"))
+			return not_allowed(c, r);
+		return do_update(c, r, &t);
+	}
+	if (!strcmp(method, "PATCH")) {
+		r->verb = V_PATCH;
+		if (!t.name[0] || !has_word(t.k->verbs, "patch") || !strcmp(t.sub, "binding") ||
+		    !strcmp(t.sub, "finalize"))
+			return not_allowed(c, r);
+		return do_patch(c, r, &t);
+	}
+	if (!strcmp(method, "DELETE")) {
+		r->verb = V_DELETE;
+		if (t.sub[0])
+			return not_allowed(c, r);
+		if (!t.name[0])
+			return has_word(t.k->verbs, "deletecollection") ? do_delete_collection(c, r, &t)
+									 : not_allowed(c, r);
+		return has_word(t.k->verbs, "delete") ? do_delete(c, r, &t) : not_allowed(c, r);
+	}
+	return not_allowed(c, r);
+}
+
+static enum MHD_Result route(struct MHD_Connection *c, struct req *r, const char *url,
+			     const char *method)
+{
+	char path[2048], *seg[16], *save = NULL, *p;
+	int n = 0;
+
+	snprintf(path, sizeof path, "%s", url);
+	for (p = strtok_r(path, "/", &save); p && n < 16; p = strtok_r(NULL, "/", &save))
+		seg[n++] = p;
+	if (p)
+		return fail(c, r, 404, "NotFound", "the server could not find the requested resource");
+	if (n == 1 && (!strcmp(seg[0], "healthz") || !strcmp(seg[0], "livez") || !strcmp(seg[0], "readyz"))) {
+		if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+			return not_allowed(c, r);
+		return send_text(c, r, atomic_load(&stopping) ? 503 : 200,
+				 strdup(atomic_load(&stopping) ? "shutting down" : "ok"),
+				 atomic_load(&stopping) ? 13 : 2, "text/plain; charset=utf-8");
+	}
+	if (n == 1 && !strcmp(seg[0], "version"))
+		return strcmp(method, "GET") ? not_allowed(c, r) : version(c, r);
+	if (n == 1 && !strcmp(seg[0], "metrics")) {
+		char *m = metrics_text();
+		return strcmp(method, "GET") ? (free(m), not_allowed(c, r))
+					     : send_text(c, r, 200, m, strlen(m), "text/plain; version=0.0.4");
+	}
+	if (n >= 1 && !strcmp(seg[0], "api")) {
+		if (n <= 2)
+			return strcmp(method, "GET") ? not_allowed(c, r) : discovery(c, r, seg, n);
+		if (strcmp(seg[1], "v1"))
+			return fail(c, r, 404, "NotFound", "the server could not find the requested resource");
+		return resource(c, r, method, "", "v1", seg + 2, n - 2);
+	}
+	if (n >= 1 && !strcmp(seg[0], "apis")) {
+		if (n <= 3)
+			return strcmp(method, "GET") ? not_allowed(c, r) : discovery(c, r, seg, n);
+		return resource(c, r, method, seg[1], seg[2], seg + 3, n - 3);
+	}
+	return fail(c, r, 404, "NotFound", "the server could not find the requested resource");
+}
+
+/* ---- libmicrohttpd glue -------------------------------------------------------- */
+
+enum MHD_Result api_handler(void *cls, struct MHD_Connection *c, const char *url,
+			    const char *method, const char *ver, const char *data, size_t *size,
+			    void **ctx)
+{
+	struct req *r = *ctx;
+
+	if (!r) {
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+		r = calloc(1, sizeof *r);
+		r->t0 = kx_now_ms();
+		r->verb = V_OTHER;
+		r->body.max = MAX_BODY;
+		if (cl && strtoull(cl, NULL, 10) > MAX_BODY)
+			r->too_large = 1;
+		*ctx = r;
+		return MHD_YES;
+	}
+	if (*size) {
+		if (!r->too_large && kx_buf_add(&r->body, data, *size) < 0)
+			r->too_large = 1;
+		*size = 0;
+		return MHD_YES;
+	}
+	if (r->too_large) {
+		char msg[128];
+		snprintf(msg, sizeof msg, "the request body is larger than %u bytes", MAX_BODY);
+		return fail(c, r, 413, "RequestEntityTooLarge", msg);
+	}
+	return route(c, r, url, method);
+}
+
+void api_completed(void *cls, struct MHD_Connection *c, void **ctx, enum MHD_RequestTerminationCode toe)
+{
+	struct req *r = *ctx;
+
+	if (!r)
+		return;
+	record(r);
+	kx_buf_free(&r->body);
+	free(r);
+	*ctx = NULL;
+}

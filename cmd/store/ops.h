@@ -1,0 +1,35 @@
+/* ops.h: the writes of kx-store (ops.c), run by the committer. */
+#ifndef KX_STORE_OPS_H
+#define KX_STORE_OPS_H
+
+#include "store.h"
+
+enum op_verb {
+	OP_CREATE, OP_UPDATE, OP_PATCH, OP_DELETE, OP_BIND, OP_SCALE_UPDATE, OP_SCALE_PATCH
+};
+enum { PATCH_MERGE = 1, PATCH_JSON };
+
+struct op {
+	int verb;
+	const kx_kind *k;
+	char ns[256], name[256];
+	char sub[32];         /* "", "status", "finalize", "scale", "binding" */
+	jv body;              /* create/update: the object; patch: the patch */
+	int ptype;
+	/* delete options */
+	char propagation[32];
+	int64_t grace;        /* -1: not given */
+	char pre_uid[128], pre_rv[32];
+	/* answer */
+	char *text;           /* the object, full JSON (malloc'd), or NULL */
+	jv answer;            /* or this (Scale, Status), when valid */
+};
+
+/* The write function for db_write: w->arg is a struct op. */
+int op_run(wreq *w, txn *t);
+/* Create the four namespaces every cluster has, if missing. */
+int ops_bootstrap(void);
+/* The Scale of a stored object (for GET .../scale). */
+jv op_scale_of(const kx_kind *k, const char *stored);
+
+#endif
