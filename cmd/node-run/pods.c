@@ -1560,6 +1560,25 @@ static int ctr_start(struct podctx *p, jv ctr, struct ctr *k)
 	}
 	b.cgroup = cg;
 	b.volumes = p->volumes;
+	{
+		/* a subPath that does not exist yet is made, as the kubelet does */
+		jv vms = arr(ctr, "volumeMounts");
+		jv_array_foreach(vms, i, vm)
+		{
+			char vn[256], sub[1024], dir[5400];
+			nr_str(vm, "name", vn, sizeof vn, "");
+			nr_str(vm, "subPath", sub, sizeof sub, "");
+			jv base = jv_object_get(jv_copy(p->volumes), jv_string(vn));
+			if (sub[0] && sub[0] != '/' && !strstr(sub, "..") && jv_get_kind(base) == JV_KIND_STRING) {
+				snprintf(dir, sizeof dir, "%s/%s", jv_string_value(base), sub);
+				if (access(dir, F_OK) != 0)
+					mkdirs(dir, 0755);
+			}
+			jv_free(base);
+			jv_free(vm);
+		}
+		jv_free(vms);
+	}
 	spec = nr_oci_spec(jv_copy(p->pod), jv_copy(ctr), img, env, &b, msg, sizeof msg);
 	if (envmsg[0] || msg[0]) {
 		jv_free(spec);
@@ -1692,7 +1711,7 @@ static jv ctr_sync(struct podctx *p, jv ctr, int init, int may_start, int *ok_ou
 			else if (init && !strcmp(p->policy, "Never"))
 				k.done = 1;
 			if (!k.done) {
-				k.backoff_until = k.finished + nr_backoff(k.restarts + 1, k.finished - k.started);
+				k.backoff_until = k.finished + nr_backoff(k.restarts, k.finished - k.started);
 			}
 		}
 	} else if (k.id[0] && !k.finished && k.started) {

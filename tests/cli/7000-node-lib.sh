@@ -58,10 +58,10 @@ BR=kxb$$
 NET=10.$((100 + $$ % 100)).$((($$ / 100) % 250))
 ROOT=$T/root
 NR() { kx-node-run --node t$$ --root "$ROOT" --log-dir "$T/logs" --pod-cidr "$NET.0/24" \
-	--bridge "$BR" --port 0 "$@"; }
+	--bridge "$BR" --port 0 --cluster-dns 10.96.0.10 "$@"; }
 # in the background the subshell becomes the agent, so that its PID is the agent's
 NR_exec() { exec kx-node-run --node t$$ --root "$ROOT" --log-dir "$T/logs" --pod-cidr "$NET.0/24" \
-	--bridge "$BR" --port 0 "$@"; }
+	--bridge "$BR" --port 0 --cluster-dns 10.96.0.10 "$@"; }
 cleanup() {
 	[ -n "${AGENT:-}" ] && kill -9 "$AGENT" 2>/dev/null
 	echo '{"kind":"List","apiVersion":"v1","items":[]}' >"$T/none.json"

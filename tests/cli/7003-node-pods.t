@@ -14,6 +14,7 @@ write_pods() {
 	{
 		echo '{"kind":"List","apiVersion":"v1","items":['
 		echo '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"web"},"data":{"index.html":"hello from kx\n","greeting":"hi"}}'
+		echo ',{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"},"data":{"password":"aHVudGVyMg=="}}'
 		for p in "${PODS[@]}"; do echo ",$p"; done
 		echo ']}'
 	} >"$T/pods.new"
@@ -38,6 +39,46 @@ is "$(curl -s -m 5 "http://$WEB:8080/index.html")" "hello from kx" "it serves HT
 is "$(kx-container exec "$(cid web)" -- sh -c 'echo $GREETING')" "hi" "env from a ConfigMap key"
 like "$(kx-container exec "$(cid web)" -- cat /etc/hosts)" "$WEB	web" "/etc/hosts names the pod"
 is "$(st web '.containerStatuses[0].ready')" "true" "the container is ready"
+like "$(kx-container exec "$(cid web)" -- cat /etc/resolv.conf)" "nameserver 10.96.0.10" "resolv.conf names the cluster DNS"
+like "$(kx-container exec "$(cid web)" -- cat /etc/resolv.conf)" "search default.svc.cluster.local svc.cluster.local cluster.local" \
+	"with Kubernetes' search path"
+is "$(cat /proc/sys/net/ipv4/ip_forward)" "1" "forwarding is on"
+is "$(cat /sys/class/net/"$BR"/brif/*/hairpin_mode | sort -u)" "1" "hairpin mode on the bridge ports"
+
+# volumes: secret (on tmpfs), downwardAPI, projected, subPath; an init container
+PODS+=('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"vols","labels":{"app":"v"}},"spec":{
+ "initContainers":[{"name":"init","image":"'$IMG'","command":["sh","-c","echo from-init >/work/init.txt"],
+  "volumeMounts":[{"name":"work","mountPath":"/work"}]}],
+ "containers":[{"name":"c","image":"'$IMG'","command":["sleep","1000"],
+  "volumeMounts":[{"name":"sec","mountPath":"/sec"},{"name":"dw","mountPath":"/dw"},{"name":"pj","mountPath":"/pj"},
+   {"name":"work","mountPath":"/work"},{"name":"work","mountPath":"/one","subPath":"sub"}]}],
+ "volumes":[{"name":"sec","secret":{"secretName":"s"}},
+  {"name":"dw","downwardAPI":{"items":[{"path":"labels","fieldRef":{"fieldPath":"metadata.labels"}},{"path":"name","fieldRef":{"fieldPath":"metadata.name"}}]}},
+  {"name":"pj","projected":{"sources":[{"configMap":{"name":"web","items":[{"key":"greeting","path":"g/greeting"}]}},{"secret":{"name":"s"}}]}},
+  {"name":"work","emptyDir":{"medium":"Memory"}}]}}')
+write_pods
+wait_for 30 sh -c "grep '\"name\":\"vols\"' '$T/agent.out' | tail -1 | grep -q '\"phase\":\"Running\"'"
+is "$(st vols .phase)" "Running" "a pod with an init container runs"
+is "$(st vols '.initContainerStatuses[0].state.terminated.reason')" "Completed" "after its init container completed"
+V=$(cid vols)
+is "$(kx-container exec "$V" -- cat /work/init.txt)" "from-init" "which wrote into a shared emptyDir (medium: Memory)"
+is "$(kx-container exec "$V" -- cat /sec/password)" "hunter2" "a secret volume, decoded"
+SECDIR=$(ls -d "$ROOT"/pods/*/volumes/sec)
+is "$(stat -f -c %T "$SECDIR")" "tmpfs" "secrets are on tmpfs"
+is "$(kx-container exec "$V" -- cat /dw/labels)" 'app="v"' "downwardAPI labels"
+is "$(kx-container exec "$V" -- cat /dw/name)" "vols" "downwardAPI name"
+is "$(kx-container exec "$V" -- cat /pj/g/greeting /pj/password)" "hihunter2" "projected configMap items and secret"
+kx-container exec "$V" -- sh -c 'echo sub >/one/x' >/dev/null
+is "$(kx-container exec "$V" -- cat /work/sub/x)" "sub" "subPath mounts a directory of the volume"
+
+# a container that keeps failing under restartPolicy Always: CrashLoopBackOff
+PODS+=('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"crash"},"spec":{"containers":[{"name":"c","image":"'$IMG'",
+ "command":["sh","-c","exit 1"]}]}}')
+write_pods
+wait_for 30 sh -c "grep '\"name\":\"crash\"' '$T/agent.out' | grep -q CrashLoopBackOff"
+is "$(st crash '.containerStatuses[0].state.waiting.reason')" "CrashLoopBackOff" "a crashing container backs off: CrashLoopBackOff"
+is "$(st crash '.containerStatuses[0].restartCount')" "1" "after its first restart"
+is "$(st crash '.containerStatuses[0].lastState.terminated.exitCode')" "1" "with the last exit code"
 
 # a second pod reaches the first, runs once and succeeds; its output is logged
 PODS+=('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"client"},"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"'$IMG'",
