@@ -8,6 +8,8 @@
 #include <strings.h>
 
 #include "api.h"
+#include "table.h"
+#include "openapi.h"
 #include "clock.h"
 #include "err.h"
 #include "json.h"
@@ -395,6 +397,24 @@ static int selectors(struct MHD_Connection *c, const kx_kind *k, kx_selector **l
 	return 0;
 }
 
+/* Send a JSON answer, or its meta.k8s.io Table when the client asked. */
+static enum MHD_Result send_answer(struct MHD_Connection *c, struct req *r, const kx_kind *k,
+				   kx_buf *out)
+{
+	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
+	size_t len = out->len;
+
+	if (table_wanted(accept)) {
+		kx_err ke = KX_ERR_INIT;
+		jv v = kx_json_parse(out->p, out->len, &ke);
+		kx_buf_free(out);
+		if (!jv_is_valid(v))
+			return fail(c, r, 500, "InternalError", "a stored object is not JSON");
+		return send_json(c, r, 200, table_of(k, v, arg(c, "includeObject"), time(NULL)));
+	}
+	return send_text(c, r, 200, kx_buf_steal(out), len, "application/json");
+}
+
 static enum MHD_Result do_get(struct MHD_Connection *c, struct req *r, struct target *t)
 {
 	kx_buf key = KX_BUF_INIT, out = KX_BUF_INIT;
@@ -420,10 +440,7 @@ static enum MHD_Result do_get(struct MHD_Connection *c, struct req *r, struct ta
 	}
 	obj_full(&out, t->k, s, strlen(s));
 	free(s);
-	{
-		size_t len = out.len;
-		return send_text(c, r, 200, kx_buf_steal(&out), len, "application/json");
-	}
+	return send_answer(c, r, t->k, &out);
 }
 
 /* The continue token: base64url of {"rv":N,"start":"key"}, as Kubernetes
@@ -579,10 +596,7 @@ static enum MHD_Result do_list(struct MHD_Connection *c, struct req *r, struct t
 	kx_selector_free(ls);
 	kx_fieldsel_free(fs);
 	kx_buf_free(&key);
-	{
-		size_t len = out.len;
-		return send_text(c, r, 200, kx_buf_steal(&out), len, "application/json");
-	}
+	return send_answer(c, r, t->k, &out);
 err:
 	db_reader_put(rc);
 	kx_selector_free(ls);
@@ -663,8 +677,16 @@ static enum MHD_Result run_op(struct MHD_Connection *c, struct req *r, struct op
 {
 	wreq w = {.fn = op_run, .arg = o};
 	enum MHD_Result ret;
+	const char *dry = arg(c, "dryRun");
 
 	o->answer = jv_invalid();
+	if (dry && strcmp(dry, "All")) {
+		char msg[300];
+		snprintf(msg, sizeof msg, "dryRun: Unsupported value: \"%.200s\": supported values: \"All\"", dry);
+		jv_free(o->body);
+		return fail(c, r, 400, "BadRequest", msg);
+	}
+	w.dry_run = dry != NULL;
 	if (db_write(&w) < 0) {
 		ret = send_err(c, r, &w.err, o->k, o->name);
 	} else if (jv_is_valid(o->answer)) {
@@ -696,6 +718,26 @@ static void op_init(struct op *o, const struct target *t, int verb)
 	snprintf(o->sub, sizeof o->sub, "%s", t->sub);
 }
 
+/* fieldValidation=Strict: refuse a field the kind's schema does not declare,
+ * in Kubernetes' words. Ignore and Warn accept it (no warnings are sent). */
+static int check_fields(struct MHD_Connection *c, const kx_kind *k, jv obj, st_err *e)
+{
+	const char *fv = arg(c, "fieldValidation");
+	char path[512];
+
+	if (!fv || !*fv || !strcmp(fv, "Ignore") || !strcmp(fv, "Warn"))
+		return 0;
+	if (strcmp(fv, "Strict"))
+		return st_fail(e, 400, "BadRequest",
+			       "fieldValidation: Unsupported value: \"%.100s\": supported values: "
+			       "\"Ignore\", \"Strict\", \"Warn\"", fv);
+	if (openapi_unknown_field(k, obj, path, sizeof path))
+		return st_fail(e, 400, "BadRequest",
+			       "%s in version \"%s\" cannot be handled as a %s: strict decoding error: "
+			       "unknown field \"%s\"", k->kind, k->version, k->kind, path);
+	return 0;
+}
+
 static enum MHD_Result do_create(struct MHD_Connection *c, struct req *r, struct target *t)
 {
 	struct op o;
@@ -703,7 +745,8 @@ static enum MHD_Result do_create(struct MHD_Connection *c, struct req *r, struct
 	jv obj;
 	char ns[256];
 
-	if (body_object(r, &obj, &e) < 0 || check_type(t->k, obj, &e) < 0) {
+	if (body_object(r, &obj, &e) < 0 || check_type(t->k, obj, &e) < 0 ||
+	    check_fields(c, t->k, obj, &e) < 0) {
 		if (e.code == 400 && jv_is_valid(obj))
 			jv_free(obj);
 		return send_err(c, r, &e, t->k, NULL);
@@ -791,6 +834,10 @@ static enum MHD_Result do_update(struct MHD_Connection *c, struct req *r, struct
 			st_fail(&e, 400, "BadRequest", "a Scale must be a JSON object");
 		return send_err(c, r, &e, t->k, t->name);
 	}
+	if (!scale && check_fields(c, t->k, obj, &e) < 0) {
+		jv_free(obj);
+		return send_err(c, r, &e, t->k, t->name);
+	}
 	op_init(&o, t, scale ? OP_SCALE_UPDATE : OP_UPDATE);
 	o.body = obj;
 	return run_op(c, r, &o);
@@ -808,18 +855,25 @@ static enum MHD_Result do_patch(struct MHD_Connection *c, struct req *r, struct 
 		ptype = PATCH_MERGE;
 	else if (ct && !strncmp(ct, "application/json-patch+json", 27))
 		ptype = PATCH_JSON;
+	else if (ct && !strncmp(ct, "application/strategic-merge-patch+json", 38))
+		ptype = PATCH_STRATEGIC;
 	if (!ptype) {
 		st_fail(&e, 415, "UnsupportedMediaType",
 			"the body of the request was in an unknown format (%s) - accepted media types include: "
-			"application/json-patch+json, application/merge-patch+json",
+			"application/json-patch+json, application/merge-patch+json, "
+			"application/strategic-merge-patch+json",
 			ct ? ct : "no Content-Type");
 		return send_err(c, r, &e, t->k, t->name);
 	}
 	if (body_object(r, &obj, &e) < 0)
 		return send_err(c, r, &e, t->k, t->name);
-	if (ptype == PATCH_MERGE && jv_get_kind(obj) != JV_KIND_OBJECT) {
+	if (ptype != PATCH_JSON && jv_get_kind(obj) != JV_KIND_OBJECT) {
 		jv_free(obj);
 		return fail(c, r, 400, "BadRequest", "a merge patch must be a JSON object");
+	}
+	if (ptype != PATCH_JSON && !*t->sub && check_fields(c, t->k, obj, &e) < 0) {
+		jv_free(obj);
+		return send_err(c, r, &e, t->k, t->name);
 	}
 	op_init(&o, t, !strcmp(t->sub, "scale") ? OP_SCALE_PATCH : OP_PATCH);
 	o.ptype = ptype;
@@ -1044,6 +1098,18 @@ static enum MHD_Result route(struct MHD_Connection *c, struct req *r, const char
 		char *m = metrics_text();
 		return strcmp(method, "GET") ? (free(m), not_allowed(c, r))
 					     : send_text(c, r, 200, m, strlen(m), "text/plain; version=0.0.4");
+	}
+	if (n >= 2 && !strcmp(seg[0], "openapi") && !strcmp(seg[1], "v3")) {
+		char gv[512] = "";
+		size_t len;
+		for (int i = 2; i < n; i++)
+			snprintf(gv + strlen(gv), sizeof gv - strlen(gv), "%s%s", i > 2 ? "/" : "", seg[i]);
+		if (strcmp(method, "GET"))
+			return not_allowed(c, r);
+		char *doc = openapi_doc(gv, &len);
+		if (!doc)
+			return fail(c, r, 404, "NotFound", "the server could not find the requested resource");
+		return send_text(c, r, 200, doc, len, "application/json");
 	}
 	if (n >= 1 && !strcmp(seg[0], "api")) {
 		if (n <= 2)

@@ -359,7 +359,7 @@ static void run_batch(wreq *batch)
 		exec(t->db, "SAVEPOINT w");
 		w->result = jv_null();
 		w->code = w->fn(w, t) < 0 ? -1 : (w->code ? w->code : 200);
-		if (w->code < 0) {
+		if (w->code < 0 || w->dry_run) {
 			exec(t->db, "ROLLBACK TO w");
 			for (int i = nev; i < t->nev; i++)
 				event_unref(t->evs[i]);

@@ -15,6 +15,7 @@
 #include "objects.h"
 #include "ops.h"
 #include "patch.h"
+#include "smp.h"
 #include "selector.h"
 
 /* ---- keys ------------------------------------------------------------------ */
@@ -480,6 +481,8 @@ static int do_update(wreq *w, txn *t, struct op *o)
 		kx_err ke = KX_ERR_INIT;
 		if (o->ptype == PATCH_JSON)
 			upd = kx_patch_json(jv_copy(old), jv_copy(o->body), &ke);
+		else if (o->ptype == PATCH_STRATEGIC)
+			upd = kx_smp_apply(jv_copy(old), jv_copy(o->body), o->k->kind, &ke);
 		else
 			upd = kx_patch_merge(jv_copy(old), jv_copy(o->body));
 		if (!jv_is_valid(upd)) {

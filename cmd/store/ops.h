@@ -7,7 +7,7 @@
 enum op_verb {
 	OP_CREATE, OP_UPDATE, OP_PATCH, OP_DELETE, OP_BIND, OP_SCALE_UPDATE, OP_SCALE_PATCH
 };
-enum { PATCH_MERGE = 1, PATCH_JSON };
+enum { PATCH_MERGE = 1, PATCH_JSON, PATCH_STRATEGIC };
 
 struct op {
 	int verb;

@@ -106,6 +106,7 @@ struct wreq {
 	jv result;           /* set by fn: what the request answers */
 	int code;            /* HTTP status to answer with */
 	int64_t rev;         /* revision of the last change made */
+	int dry_run;         /* answer as if written, then roll back (?dryRun=All) */
 	/* private to db.c */
 	int done;
 	struct wreq *next;

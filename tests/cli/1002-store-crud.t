@@ -125,7 +125,11 @@ is "$API_CODE $(jq -c '[.metadata.labels.a, .spec.activeDeadlineSeconds]' "$T/jp
 CTYPE=application/json-patch+json api PATCH $N/pods/p1 '[{"op":"test","path":"/metadata/labels/a","value":"2"}]' >"$T/jp2"
 is "$API_CODE" "422" "a failed JSON patch test is 422"
 CTYPE=application/strategic-merge-patch+json api PATCH $N/pods/p1 '{"metadata":{"labels":{"b":"1"}}}' >"$T/smp"
-is "$API_CODE $(jq -r .reason "$T/smp")" "415 UnsupportedMediaType" "strategic merge patch is not supported yet (415)"
+is "$API_CODE $(jq -c '.metadata.labels' "$T/smp")" '200 {"a":"1","b":"1"}' "strategic merge patch merges labels"
+CTYPE=application/strategic-merge-patch+json api PATCH $N/pods/p1 '{"spec":{"containers":[{"name":"nosuch-merge-key-less","$patch":"delete"}]}}' >/dev/null
+is "$API_CODE" "200" "a strategic \$patch: delete of an absent container is harmless"
+CTYPE=text/plain api PATCH $N/pods/p1 'x' >"$T/tp"
+is "$API_CODE $(jq -r .reason "$T/tp")" "415 UnsupportedMediaType" "a patch in another content type is 415"
 
 # binding
 api POST $N/pods/p1/binding '{"apiVersion":"v1","kind":"Binding","metadata":{"name":"p1"},"target":{"apiVersion":"v1","kind":"Node","name":"n1"}}' >"$T/b"
