@@ -163,6 +163,8 @@ struct watch_params {
 	int64_t from;                 /* resourceVersion to start after; -1: list first */
 	int bookmarks;
 	int64_t timeout_ms;
+	int table;                    /* send meta.k8s.io Tables (kubectl get -w) */
+	char include[16];             /* includeObject for Tables */
 };
 /* A streaming response for a watch (takes p's strings), or NULL with e. */
 struct MHD_Response *watch_response(struct watch_params *p, st_err *e);
