@@ -134,6 +134,10 @@ int txn_claim(txn *t, const char *what, const char *owner);
 void txn_release_owner(txn *t, const char *owner);
 /* Keys with a prefix inside the transaction (for namespace checks etc.). */
 int txn_count_prefix(txn *t, const char *prefix);
+/* Call fn for each key with a prefix, in key order, until it returns non-zero;
+ * key and value are borrowed for the call. Returns how many rows were seen. */
+typedef int (*txn_row_fn)(void *arg, const char *key, const char *value);
+int txn_list_prefix(txn *t, const char *prefix, txn_row_fn fn, void *arg);
 
 /* ---- watch (watch.c) ------------------------------------------------------ */
 typedef struct event {
