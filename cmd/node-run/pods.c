@@ -1480,7 +1480,11 @@ static jv terminated_json(const struct ctr *k)
 		t = jv_object_set(t, jv_string("message"), jv_string(k->message));
 	t = jv_object_set(t, jv_string("startedAt"), tstamp(k->started));
 	t = jv_object_set(t, jv_string("finishedAt"), tstamp(k->finished));
-	t = jv_object_set(t, jv_string("containerID"), jv_string(k->id));
+	{
+		char cid[400];
+		snprintf(cid, sizeof cid, "kx-container://%s", k->id);
+		t = jv_object_set(t, jv_string("containerID"), jv_string(cid));
+	}
 	return t;
 }
 
