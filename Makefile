@@ -90,6 +90,16 @@ $(B)/unit/%: $(B)/tests/unit/%.o $(B)/libkx.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# kx-store embeds OpenAPI schemas made at build time from python3-kubernetes'
+# models (tools/gen-openapi.py); nothing generated is kept in the repository.
+OPENAPI = $(B)/gen/openapi.json
+$(OPENAPI): tools/gen-openapi.py
+	@mkdir -p $(@D)
+	/usr/bin/python3 tools/gen-openapi.py >$@.tmp && mv $@.tmp $@
+$(B)/gen/openapi.o: tools/openapi.S $(OPENAPI)
+	$(CC) -c -DOPENAPI_JSON='"$(OPENAPI)"' -o $@ tools/openapi.S
+bin/kx-store: $(B)/gen/openapi.o
+
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 # --- install ------------------------------------------------------------------

@@ -722,6 +722,35 @@ static int parser_fail(struct ctx *c, yaml_parser_t *p, const char *text, size_t
 	return fail(c, m, "%s", problem);
 }
 
+/* Does v (borrowed) hold only finite numbers? jq's parser accepts nan. */
+static int all_finite(jv v)
+{
+	int ok = 1;
+
+	switch (jv_get_kind(v)) {
+	case JV_KIND_NUMBER:
+		return isfinite(jv_number_value(v));
+	case JV_KIND_ARRAY:
+		jv_array_foreach(v, i, x) {
+			(void)i;
+			if (ok)
+				ok = all_finite(x);
+			jv_free(x);
+		}
+		return ok;
+	case JV_KIND_OBJECT:
+		jv_object_foreach(v, k, x) {
+			if (ok)
+				ok = all_finite(x);
+			jv_free(k);
+			jv_free(x);
+		}
+		return ok;
+	default:
+		return 1;
+	}
+}
+
 /* JSON fast path: a stream of JSON texts, as kubectl reads files that start
  * with '{'. Returns invalid (no message) when the text is not JSON. */
 static jv parse_json_stream(const char *text, size_t n)
@@ -736,7 +765,7 @@ static jv parse_json_stream(const char *text, size_t n)
 		else
 			docs = jv_array_append(docs, v);
 	}
-	if (jv_invalid_has_msg(jv_copy(v))) {
+	if (jv_invalid_has_msg(jv_copy(v)) || !all_finite(docs)) {
 		jv_free(docs);
 		docs = jv_invalid();
 	}

@@ -39,10 +39,22 @@ spec:
   ports:
   - port: 80
 Y
-is "$(k apply --validate=false -f "$T/app.yaml" 2>&1)" "deployment.apps/web created
+is "$(k apply -f "$T/app.yaml" 2>&1)" "deployment.apps/web created
 service/web created" "apply creates, in kubectl's words"
-is "$(k apply --validate=false -f "$T/app.yaml" 2>&1)" "deployment.apps/web unchanged
+is "$(k apply -f "$T/app.yaml" 2>&1)" "deployment.apps/web unchanged
 service/web unchanged" "a second apply changes nothing"
+
+# kubectl's default validation: the server validates fields (OpenAPI v3 says so)
+sed 's/image: busybox:1/image: busybox:1\n        imagex: oops/' "$T/app.yaml" >"$T/bad.yaml"
+out=$(k apply -f "$T/bad.yaml" 2>&1)
+like "$out" 'strict decoding error: unknown field "spec.template.spec.containers\[0\].imagex"' \
+	"apply of an unknown field is refused, naming the field as Kubernetes does"
+fails "and kubectl exits 1" 1 k apply -f "$T/bad.yaml"
+is "$(k get deploy web -o jsonpath='{.spec.template.spec.containers[0].image}')" "busybox:1" "and nothing changed"
+out=$(k explain deployment.spec.template.spec.containers.ports 2>&1)
+like "$out" "FIELD: ports <\[\]ContainerPort>" "explain reads the OpenAPI v3 schemas"
+like "$out" "containerPort.*<integer> -required-" "with the fields, their types and what is required"
+like "$(k explain pods 2>&1)" "KIND: +Pod" "explain pods"
 
 out=$(k get deploy 2>&1)
 like "$out" "^NAME +READY +UP-TO-DATE +AVAILABLE +AGE" "get deploy prints kubectl's deployment columns (server-side Table)"

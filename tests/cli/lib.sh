@@ -136,7 +136,8 @@ store_stop() {
 }
 
 # curl against the store: api METHOD PATH [BODY] prints the body and sets
-# API_CODE to the HTTP status.
+# API_CODE to the HTTP status and API_OUT to the body. Call it directly (not
+# inside $(...), whose subshell would lose API_CODE): api GET /x >/dev/null.
 api() {
 	local method=$1 path=$2 body=${3-} ctype=${CTYPE:-application/json}
 	if [ -n "$body" ]; then

@@ -231,6 +231,7 @@ static void test_errors(void)
 	bad("a: \xff\n", "t.yaml:1:4: invalid leading UTF-8 octet", "invalid UTF-8");
 	bad("a: .inf\n", "t.yaml:1:4: .inf cannot be represented in JSON", ".inf value");
 	bad("- .nan\n", ".nan cannot be represented in JSON", ".nan value");
+	docs("[1, nan, NaN]\n", "[[1,\"nan\",\"NaN\"]]", "jq's nan is not JSON: YAML reads a string");
 	bad("? [a, b]\n: c\n", "sequence cannot be a mapping key", "complex key");
 	bad("~: c\n", "null mapping key", "null key");
 	bad(": c\n", "did not find expected key", "empty key");

@@ -1,0 +1,297 @@
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "err.h"
+#include "json.h"
+#include "openapi.h"
+
+extern const char kx_openapi_json[], kx_openapi_json_end[];
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static jv schemas; /* name -> schema */
+static jv kinds;   /* "group/version/Kind" -> name */
+
+static void load(void)
+{
+	kx_err e = KX_ERR_INIT;
+	jv all = kx_json_parse(kx_openapi_json, kx_openapi_json_end - kx_openapi_json, &e);
+
+	if (!jv_is_valid(all)) {
+		all = jv_object();
+	}
+	schemas = kx_jv_get(jv_copy(all), "schemas");
+	kinds = kx_jv_get(all, "kinds");
+	if (jv_get_kind(schemas) != JV_KIND_OBJECT) {
+		jv_free(schemas);
+		schemas = jv_object();
+	}
+	if (jv_get_kind(kinds) != JV_KIND_OBJECT) {
+		jv_free(kinds);
+		kinds = jv_object();
+	}
+}
+
+/* ---- documents ------------------------------------------------------------ */
+
+static jv gvk(const kx_kind *k)
+{
+	jv o = jv_object_set(jv_object(), jv_string("group"), jv_string(k->group));
+	o = jv_object_set(o, jv_string("version"), jv_string(k->version));
+	return jv_object_set(o, jv_string("kind"), jv_string(k->kind));
+}
+
+static jv param(const char *name, const char *in, int required)
+{
+	jv p = jv_object_set(jv_object(), jv_string("name"), jv_string(name));
+	p = jv_object_set(p, jv_string("in"), jv_string(in));
+	if (required)
+		p = jv_object_set(p, jv_string("required"), jv_true());
+	return jv_object_set(p, jv_string("schema"),
+			     jv_object_set(jv_object(), jv_string("type"), jv_string("string")));
+}
+
+static jv operation(const kx_kind *k, const char *action, const char *schema, int writes)
+{
+	jv op = jv_object();
+	char id[160];
+
+	snprintf(id, sizeof id, "%s%s", action, k->kind);
+	op = jv_object_set(op, jv_string("operationId"), jv_string(id));
+	op = jv_object_set(op, jv_string("x-kubernetes-action"), jv_string(action));
+	op = jv_object_set(op, jv_string("x-kubernetes-group-version-kind"), gvk(k));
+	if (writes) {
+		jv ps = jv_array();
+		ps = jv_array_append(ps, param("dryRun", "query", 0));
+		ps = jv_array_append(ps, param("fieldManager", "query", 0));
+		ps = jv_array_append(ps, param("fieldValidation", "query", 0));
+		op = jv_object_set(op, jv_string("parameters"), ps);
+	}
+	if (schema) {
+		jv ref = jv_object_set(jv_object(), jv_string("$ref"),
+				       jv_string_fmt("#/components/schemas/%s", schema));
+		jv content = jv_object_set(jv_object(), jv_string("application/json"),
+					   jv_object_set(jv_object(), jv_string("schema"), ref));
+		jv ok = jv_object_set(jv_object(), jv_string("description"), jv_string("OK"));
+		ok = jv_object_set(ok, jv_string("content"), content);
+		op = jv_object_set(op, jv_string("responses"),
+				   jv_object_set(jv_object(), jv_string("200"), ok));
+	}
+	return op;
+}
+
+static int has_verb(const kx_kind *k, const char *verb)
+{
+	size_t n = strlen(verb);
+	const char *p = k->verbs;
+
+	while ((p = strstr(p, verb))) {
+		if ((p == k->verbs || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+static jv paths_of(const char *group, const char *version)
+{
+	jv paths = jv_object();
+
+	for (size_t i = 0; i < kx_kinds_count; i++) {
+		const kx_kind *k = &kx_kinds[i];
+		char key[256];
+		kx_buf coll = KX_BUF_INIT;
+		if (strcmp(k->group, group) || strcmp(k->version, version))
+			continue;
+		snprintf(key, sizeof key, "%s/%s/%s", k->group, k->version, k->kind);
+		jv name = jv_object_get(jv_copy(kinds), jv_string(key));
+		const char *schema = jv_get_kind(name) == JV_KIND_STRING ? jv_string_value(name) : NULL;
+		if (*k->group)
+			kx_buf_addf(&coll, "/apis/%s/%s/%s%s", k->group, k->version,
+				    k->namespaced ? "namespaces/{namespace}/" : "", k->resource);
+		else
+			kx_buf_addf(&coll, "/api/%s/%s%s", k->version,
+				    k->namespaced ? "namespaces/{namespace}/" : "", k->resource);
+		jv c = jv_object(), item = jv_object();
+		if (has_verb(k, "list"))
+			c = jv_object_set(c, jv_string("get"), operation(k, "list", NULL, 0));
+		if (has_verb(k, "create"))
+			c = jv_object_set(c, jv_string("post"), operation(k, "post", schema, 1));
+		if (has_verb(k, "get"))
+			item = jv_object_set(item, jv_string("get"), operation(k, "get", schema, 0));
+		if (has_verb(k, "update"))
+			item = jv_object_set(item, jv_string("put"), operation(k, "put", schema, 1));
+		if (has_verb(k, "patch"))
+			item = jv_object_set(item, jv_string("patch"), operation(k, "patch", schema, 1));
+		if (has_verb(k, "delete"))
+			item = jv_object_set(item, jv_string("delete"), operation(k, "delete", NULL, 0));
+		jv ps = jv_array();
+		if (k->namespaced)
+			ps = jv_array_append(ps, param("namespace", "path", 1));
+		c = jv_object_set(c, jv_string("parameters"), jv_copy(ps));
+		item = jv_object_set(item, jv_string("parameters"),
+				     jv_array_append(ps, param("name", "path", 1)));
+		paths = jv_object_set(paths, jv_string(coll.p), c);
+		kx_buf_adds(&coll, "/{name}");
+		paths = jv_object_set(paths, jv_string(coll.p), item);
+		kx_buf_free(&coll);
+		jv_free(name);
+	}
+	return paths;
+}
+
+char *openapi_doc(const char *gv, size_t *len)
+{
+	char group[128] = "", version[32] = "";
+	jv doc;
+
+	pthread_once(&once, load);
+	if (!*gv) {
+		jv paths = jv_object();
+		for (size_t i = 0; i < kx_kinds_count; i++) {
+			const kx_kind *k = &kx_kinds[i];
+			char p[192], url[256];
+			if (*k->group)
+				snprintf(p, sizeof p, "apis/%s/%s", k->group, k->version);
+			else
+				snprintf(p, sizeof p, "api/%s", k->version);
+			snprintf(url, sizeof url, "/openapi/v3/%s?hash=%s", p, KX_VERSION);
+			paths = jv_object_set(paths, jv_string(p),
+					      jv_object_set(jv_object(), jv_string("serverRelativeURL"),
+							    jv_string(url)));
+		}
+		doc = jv_object_set(jv_object(), jv_string("paths"), paths);
+	} else {
+		if (sscanf(gv, "api/%31[^/]", version) == 1 && !strchr(gv + 4, '/'))
+			group[0] = 0;
+		else if (sscanf(gv, "apis/%127[^/]/%31[^/]", group, version) != 2)
+			return NULL;
+		jv paths = paths_of(group, version);
+		if (jv_object_length(jv_copy(paths)) == 0) {
+			jv_free(paths);
+			return NULL;
+		}
+		doc = jv_object_set(jv_object(), jv_string("openapi"), jv_string("3.0.0"));
+		jv info = jv_object_set(jv_object(), jv_string("title"), jv_string("Kubernetes (kx)"));
+		info = jv_object_set(info, jv_string("version"), jv_string(KX_VERSION));
+		doc = jv_object_set(doc, jv_string("info"), info);
+		doc = jv_object_set(doc, jv_string("paths"), paths);
+		doc = jv_object_set(doc, jv_string("components"),
+				    jv_object_set(jv_object(), jv_string("schemas"), jv_copy(schemas)));
+	}
+	char *s = kx_json_dump(doc, 0);
+	*len = strlen(s);
+	return s;
+}
+
+/* ---- unknown fields --------------------------------------------------------- */
+
+/* Follow $ref and allOf to the schema that says what v may hold. */
+static jv resolve(jv s)
+{
+	for (int depth = 0; depth < 8 && jv_get_kind(s) == JV_KIND_OBJECT; depth++) {
+		jv ref = jv_object_get(jv_copy(s), jv_string("$ref"));
+		if (jv_get_kind(ref) == JV_KIND_STRING) {
+			const char *r = jv_string_value(ref);
+			const char *name = strrchr(r, '/');
+			jv next = jv_object_get(jv_copy(schemas), jv_string(name ? name + 1 : r));
+			jv_free(ref);
+			jv_free(s);
+			s = next;
+			continue;
+		}
+		jv_free(ref);
+		jv all = jv_object_get(jv_copy(s), jv_string("allOf"));
+		if (jv_get_kind(all) == JV_KIND_ARRAY && jv_array_length(jv_copy(all)) > 0) {
+			jv_free(s);
+			s = jv_array_get(all, 0);
+			continue;
+		}
+		jv_free(all);
+		break;
+	}
+	return s;
+}
+
+static int walk(jv v, jv schema, kx_buf *path)
+{
+	int found = 0;
+	size_t mark = path->len;
+
+	schema = resolve(schema);
+	if (jv_get_kind(schema) != JV_KIND_OBJECT ||
+	    kx_jv_bool(schema, "x-kubernetes-preserve-unknown-fields", 0)) {
+		jv_free(schema);
+		return 0;
+	}
+	if (jv_get_kind(v) == JV_KIND_OBJECT) {
+		jv props = jv_object_get(jv_copy(schema), jv_string("properties"));
+		jv addl = jv_object_get(jv_copy(schema), jv_string("additionalProperties"));
+		jv_object_foreach(v, key, val)
+		{
+			const char *ks = jv_string_value(key);
+			if (!found && ks[0] != '$') {
+				kx_buf_addf(path, "%s%s", path->len ? "." : "", ks);
+				if (jv_get_kind(props) == JV_KIND_OBJECT) {
+					jv sub = jv_object_get(jv_copy(props), jv_copy(key));
+					if (!jv_is_valid(sub)) {
+						jv_free(sub);
+						found = 1;
+					} else {
+						found = walk(jv_copy(val), sub, path);
+					}
+				} else if (jv_is_valid(addl) && jv_get_kind(addl) == JV_KIND_OBJECT) {
+					found = walk(jv_copy(val), jv_copy(addl), path);
+				}
+				if (!found)
+					path->len = mark, path->p[mark] = 0;
+			}
+			jv_free(key);
+			jv_free(val);
+		}
+		jv_free(props);
+		jv_free(addl);
+	} else if (jv_get_kind(v) == JV_KIND_ARRAY) {
+		jv items = jv_object_get(jv_copy(schema), jv_string("items"));
+		if (jv_is_valid(items)) {
+			jv_array_foreach(v, i, el)
+			{
+				if (!found) {
+					kx_buf_addf(path, "[%d]", i);
+					found = walk(el, jv_copy(items), path);
+					if (!found)
+						path->len = mark, path->p[mark] = 0;
+				} else {
+					jv_free(el);
+				}
+			}
+		}
+		jv_free(items);
+	}
+	jv_free(v);
+	jv_free(schema);
+	return found;
+}
+
+int openapi_unknown_field(const kx_kind *k, jv obj, char *path, size_t n)
+{
+	char key[256];
+	kx_buf p = KX_BUF_INIT;
+	int found;
+
+	pthread_once(&once, load);
+	snprintf(key, sizeof key, "%s/%s/%s", k->group, k->version, k->kind);
+	jv name = jv_object_get(jv_copy(kinds), jv_string(key));
+	if (jv_get_kind(name) != JV_KIND_STRING) {
+		jv_free(name);
+		return 0;
+	}
+	jv schema = jv_object_get(jv_copy(schemas), name);
+	kx_buf_add(&p, "", 0);
+	found = walk(jv_copy(obj), schema, &p);
+	snprintf(path, n, "%s", kx_buf_str(&p));
+	kx_buf_free(&p);
+	return found;
+}
