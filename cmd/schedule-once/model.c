@@ -834,6 +834,45 @@ static int parse_anti(sched_cluster *c, sched_pod *p, jv spec, kx_err *e)
 	return rc;
 }
 
+static void sig_term(kx_buf *b, const sched_term *t)
+{
+	kx_buf_addf(b, "t%d,%d:", t->nreqs, t->weight);
+	for (int i = 0; i < t->nreqs; i++) {
+		const sched_req *r = &t->reqs[i];
+		kx_buf_addf(b, "%d,%d,%d,%lld,%d:", r->key, r->op, r->field, (long long)r->num, r->nvals);
+		for (int k = 0; k < r->nvals; k++)
+			kx_buf_addf(b, "%d,", r->vals[k]);
+	}
+}
+
+/* Pods with the same signature get the same answers from the static filters
+ * and scores: it is everything they read, as parsed (interned ids). */
+static int pod_signature(sched_cluster *c, const sched_pod *p)
+{
+	kx_buf b = KX_BUF_INIT;
+	int id;
+
+	kx_buf_addf(&b, "n%d s%d:", p->nodename, p->nsel);
+	for (int i = 0; i < p->nsel; i++)
+		kx_buf_addf(&b, "%d=%d,", p->sel[i].key, p->sel[i].val);
+	kx_buf_addf(&b, "r%d:", p->nrequired);
+	for (int i = 0; i < p->nrequired; i++)
+		sig_term(&b, &p->required[i]);
+	kx_buf_addf(&b, "p%d:", p->npreferred);
+	for (int i = 0; i < p->npreferred; i++)
+		sig_term(&b, &p->preferred[i]);
+	kx_buf_addf(&b, "o%d:", p->ntol);
+	for (int i = 0; i < p->ntol; i++)
+		kx_buf_addf(&b, "%d,%d,%d,%d;", p->tol[i].key, p->tol[i].exists, p->tol[i].val,
+			    p->tol[i].effect);
+	kx_buf_addf(&b, "i%d,%d:", p->ncontainers, p->nimages);
+	for (int i = 0; i < p->nimages; i++)
+		kx_buf_addf(&b, "%d,", p->images[i]);
+	id = sched_intern(c->sigs, kx_buf_str(&b));
+	kx_buf_free(&b);
+	return id;
+}
+
 static void add_warning_bad(sched_cluster *c, sched_pod *p, const kx_err *e)
 {
 	char msg[1100];
@@ -856,6 +895,7 @@ static int add_pod(sched_cluster *c, jv obj)
 {
 	char buf[1024], sname[256];
 	jv spec = jv_object_get(jv_copy(obj), jv_string("spec"));
+	jv meta = jv_object_get(jv_copy(obj), jv_string("metadata"));
 	sched_pod p;
 	kx_err e = KX_ERR_INIT;
 	int bound, ours;
@@ -863,33 +903,34 @@ static int add_pod(sched_cluster *c, jv obj)
 	memset(&p, 0, sizeof p);
 	if (jv_get_kind(spec) != JV_KIND_OBJECT || phase_done(obj)) {
 		jv_free(spec);
+		jv_free(meta);
 		jv_free(obj);
 		return 0;
 	}
-	p.ns = strdup(kx_jv_str(obj, "metadata.namespace", buf, sizeof buf, "default"));
-	p.name = strdup(sched_jstr(obj, "metadata.name", buf, sizeof buf));
-	p.uid = strdup(sched_jstr(obj, "metadata.uid", buf, sizeof buf));
+	p.ns = strdup(kx_jv_str(meta, "namespace", buf, sizeof buf, "default"));
+	p.name = strdup(sched_jstr(meta, "name", buf, sizeof buf));
+	p.uid = strdup(sched_jstr(meta, "uid", buf, sizeof buf));
 	snprintf(buf, sizeof buf, "%s/%s", p.ns, p.name);
 	p.key = strdup(buf);
 	p.nsid = sched_intern(c->strs, p.ns);
 	p.node = -1;
 	p.nodename = -1;
 	p.nrequired = -1;
-	sched_jstr(obj, "metadata.creationTimestamp", p.created, sizeof p.created);
-	p.prio = kx_jv_int(obj, "spec.priority", 0);
-	p.labels = kx_jv_get(jv_copy(obj), "metadata.labels");
+	sched_jstr(meta, "creationTimestamp", p.created, sizeof p.created);
+	p.prio = kx_jv_int(spec, "priority", 0);
+	p.labels = kx_jv_get(jv_copy(meta), "labels");
 	if (jv_get_kind(p.labels) != JV_KIND_OBJECT) {
 		jv_free(p.labels);
 		p.labels = jv_object();
 	}
-	const char *nodename = sched_jstr(obj, "spec.nodeName", buf, sizeof buf);
+	const char *nodename = sched_jstr(spec, "nodeName", buf, sizeof buf);
 	bound = *nodename != 0;
 	if (bound)
 		p.node = sched_lookup(c->strs, nodename); /* resolved to an index later */
-	sched_jstr(obj, "spec.schedulerName", sname, sizeof sname);
-	jv gates = kx_jv_get(jv_copy(obj), "spec.schedulingGates");
+	sched_jstr(spec, "schedulerName", sname, sizeof sname);
+	jv gates = kx_jv_get(jv_copy(spec), "schedulingGates");
 	ours = !bound && !strcmp(*sname ? sname : "default-scheduler", c->cfg.scheduler) &&
-	       !kx_jv_str(obj, "metadata.deletionTimestamp", buf, sizeof buf, NULL) &&
+	       !kx_jv_str(meta, "deletionTimestamp", buf, sizeof buf, NULL) &&
 	       !(jv_get_kind(gates) == JV_KIND_ARRAY && jv_array_length(jv_copy(gates)) > 0);
 	jv_free(gates);
 	p.pending = ours;
@@ -898,6 +939,7 @@ static int add_pod(sched_cluster *c, jv obj)
 		free(p.ns), free(p.name), free(p.uid), free(p.key);
 		jv_free(p.labels);
 		jv_free(spec);
+		jv_free(meta);
 		jv_free(obj);
 		return 0;
 	}
@@ -911,20 +953,7 @@ static int add_pod(sched_cluster *c, jv obj)
 			add_warning_bad(c, &p, &e);
 		parse_tolerations(c, &p, spec);
 		parse_images(c, &p, spec);
-		/* the signature: all the static filters and scores read */
-		jv sig = jv_array();
-		sig = jv_array_append(sig, kx_jv_get(jv_copy(spec), "nodeSelector"));
-		sig = jv_array_append(sig, kx_jv_get(jv_copy(spec), "affinity.nodeAffinity"));
-		sig = jv_array_append(sig, kx_jv_get(jv_copy(spec), "tolerations"));
-		sig = jv_array_append(sig, kx_jv_get(jv_copy(spec), "nodeName"));
-		jv imgs = jv_array();
-		for (int k = 0; k < p.nimages; k++)
-			imgs = jv_array_append(imgs, jv_number(p.images[k]));
-		sig = jv_array_append(sig, imgs);
-		sig = jv_array_append(sig, jv_number(p.ncontainers));
-		jv d = jv_dump_string(sig, JV_PRINT_SORTED);
-		p.sig = sched_intern(c->sigs, jv_string_value(d));
-		jv_free(d);
+		p.sig = pod_signature(c, &p);
 	}
 	if (!p.bad) {
 		jv ctrs = jv_object_get(jv_copy(spec), jv_string("containers"));
@@ -938,6 +967,7 @@ static int add_pod(sched_cluster *c, jv obj)
 		/* we cannot count what it uses: say so, and leave it out */
 		p.pending = 0;
 	}
+	jv_free(meta);
 	p.obj = obj;
 	c->pods = realloc(c->pods, (c->npods + 1) * sizeof *c->pods);
 	c->pods[c->npods++] = p;
