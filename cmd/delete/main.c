@@ -70,6 +70,7 @@ static struct {
 struct victim {
 	const kx_kind *k;
 	char *ns, *name, *uid;
+	char *file; /* the manifest it came from (-f), or NULL */
 };
 
 /* kubectl's `deployment.apps "web" deleted` */
@@ -126,8 +127,11 @@ static int delete_one(kx_client *c, struct victim *v, kx_err *e)
 		kx_buf_adds(&path, "?dryRun=All");
 	r = kx_client_json(c, "DELETE", path.p, delete_options(), NULL, e);
 	kx_buf_free(&path);
-	if (!jv_is_valid(r))
+	if (!jv_is_valid(r)) {
+		if (v->file) /* kubectl names the file */
+			kx_err_wrap(e, "error when deleting \"%s\"", v->file);
 		return -1;
+	}
 	if (!v->uid) {
 		char uid[128];
 		/* the answer is the object (still terminating) or a Status */
@@ -243,10 +247,10 @@ int main(int argc, char **argv)
 	kx_cli_free(&cli);
 	argc -= optind;
 	argv += optind;
-	if (g.grace == 0 && !force) {
-		kx_log_error("--grace-period=0 must have --force specified");
-		return KX_EUSAGE;
-	}
+	/* kubectl: without --force, --grace-period=0 becomes 1, so that
+	 * nothing is removed before its node has stopped it */
+	if (g.grace == 0 && !force)
+		g.grace = 1;
 	if (force && g.grace < 0)
 		g.grace = 0;
 	const char *ns = kx_kubectl_namespace(nsopt);
@@ -263,7 +267,8 @@ int main(int argc, char **argv)
 		vs = realloc(vs, ((size_t)jv_array_length(jv_copy(objs)) + 1) * sizeof *vs);
 		jv_array_foreach(objs, i, item)
 		{
-			char av[128], kind[128], name[256], ons[256];
+			char av[128], kind[128], name[256], ons[256], file[4096];
+			kx_jv_str(item, "file", file, sizeof file, "");
 			jv o = kx_jv_get(item, "object");
 			const kx_kind *k = kx_kind_by_gvk(kx_jv_str(o, "apiVersion", av, sizeof av, ""),
 							  kx_jv_str(o, "kind", kind, sizeof kind, ""));
@@ -274,9 +279,10 @@ int main(int argc, char **argv)
 				jv_free(objs);
 				goto fail;
 			}
-			vs[nv].k = k;
+			vs[nv] = (struct victim){.k = k};
 			vs[nv].name = strdup(kx_jv_str(o, "metadata.name", name, sizeof name, ""));
 			vs[nv].ns = strdup(kx_jv_str(o, "metadata.namespace", ons, sizeof ons, ns));
+			vs[nv].file = file[0] ? strdup(file) : NULL;
 			nv++;
 			jv_free(o);
 		}
@@ -300,7 +306,7 @@ int main(int argc, char **argv)
 					   argv[i]);
 				goto fail;
 			}
-			vs[nv].k = k;
+			vs[nv] = (struct victim){.k = k};
 			vs[nv].ns = strdup(ns);
 			vs[nv++].name = strdup(slash + 1);
 		}
@@ -323,7 +329,7 @@ int main(int argc, char **argv)
 		for (int j = 0; j < nk; j++) {
 			if (argc > 1) {
 				for (int i = 1; i < argc; i++) {
-					vs[nv].k = kinds[j];
+					vs[nv] = (struct victim){.k = kinds[j]};
 					vs[nv].ns = strdup(ns);
 					vs[nv++].name = strdup(argv[i]);
 				}
@@ -343,7 +349,7 @@ int main(int argc, char **argv)
 				int keep = !ls || kx_selector_match(ls, labels);
 				jv_free(labels);
 				if (keep) {
-					vs[nv].k = kinds[j];
+					vs[nv] = (struct victim){.k = kinds[j]};
 					vs[nv].name = strdup(kx_jv_str(o, "metadata.name", name, sizeof name, ""));
 					vs[nv].ns = strdup(kx_jv_str(o, "metadata.namespace", ons, sizeof ons, all_ns ? "" : ns));
 					vs[nv++].uid = strdup(kx_jv_str(o, "metadata.uid", uid, sizeof uid, ""));
@@ -393,6 +399,7 @@ out:
 		free(vs[i].ns);
 		free(vs[i].name);
 		free(vs[i].uid);
+		free(vs[i].file);
 	}
 	free(vs);
 	free(files);

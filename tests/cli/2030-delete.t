@@ -30,7 +30,6 @@ ok "--ignore-not-found" kx-delete cm nosuch --ignore-not-found
 fails "no name is a usage error" 2 kx-delete cm
 fails "no type is a usage error" 2 kx-delete
 fails "a bad --cascade is a usage error" 2 kx-delete cm e --cascade=sideways
-fails "--grace-period=0 needs --force" 2 kx-delete cm e --grace-period=0
 fails "an unknown type exits 1" 1 kx-delete widgets x
 fails "an unreachable store exits 3" 3 kx-delete cm e --server http://127.0.0.1:1
 is "$(kx-delete cm e --dry-run=client)" 'configmap "e" deleted (dry run)' "client dry run"
@@ -41,6 +40,14 @@ printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: f1\n---\napiVersion:
 kx-apply -f "$T/f.yaml" >/dev/null
 is "$(kx-delete -f "$T/f.yaml")" 'configmap "f1" deleted
 configmap "f2" deleted' "-f deletes what the manifests name"
+is "$(kx-delete -f "$T/f.yaml" 2>&1)" "kx-delete: Error from server (NotFound): error when deleting \"$T/f.yaml\": configmaps \"f1\" not found
+kx-delete: Error from server (NotFound): error when deleting \"$T/f.yaml\": configmaps \"f2\" not found" \
+	"objects from -f that are gone: kubectl's message, naming the file"
+# many objects from one file
+for i in $(seq 1 40); do printf -- '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: many-%s\n' $i; done >"$T/many.yaml"
+kx-apply -f "$T/many.yaml" >/dev/null
+is "$(kx-delete -f "$T/many.yaml" | wc -l)" 40 "-f with 40 objects deletes 40"
+is "$(kx-get cm -o name | grep -c many-)" 0 "and none is left"
 
 # What is sent: kubectl's DeleteOptions. A recording server on loopback
 # answers like the store and keeps each request body.
@@ -81,6 +88,8 @@ kx-delete --server "$R" pod p --now >/dev/null
 is "$(body | jq .gracePeriodSeconds)" 1 "--now is a grace period of 1"
 kx-delete --server "$R" pod p --force --grace-period=0 >/dev/null
 is "$(body | jq .gracePeriodSeconds)" 0 "--force --grace-period=0"
+kx-delete --server "$R" pod p --grace-period=0 >/dev/null
+is "$(body | jq .gracePeriodSeconds)" 1 "--grace-period=0 without --force becomes 1, as in kubectl"
 kx-delete --server "$R" pod p --dry-run=server >/dev/null
 like "$(tail -1 "$T/bodies" | cut -d' ' -f1)" "dryRun=All" "--dry-run=server asks the store for a dry run"
 
