@@ -14,6 +14,7 @@
 #include "log.h"
 #include "objects.h"
 #include "ops.h"
+#include "own.h"
 #include "patch.h"
 #include "smp.h"
 #include "selector.h"
@@ -369,6 +370,8 @@ static int do_create(wreq *w, txn *t, struct op *o)
 		obj = kx_jv_del(obj, "metadata.namespace");
 	if (!strcmp(o->k->kind, "Service") && alloc_service(o, t, key.p, &obj, jv_invalid(), &w->err) < 0)
 		goto out;
+	if (o->ptype != PATCH_APPLY)
+		obj = own_update(o, jv_null(), obj);
 	if (put(o, t, key.p, obj, &w->err) < 0) {
 		obj = jv_invalid();
 		goto out;
@@ -448,6 +451,8 @@ static int commit_update(wreq *w, txn *t, struct op *o, const char *key, jv old,
 		jv_free(old);
 		return del(o, t, key, upd, &w->err) < 0 ? -1 : 0;
 	}
+	if (!(o->verb == OP_PATCH && o->ptype == PATCH_APPLY))
+		upd = own_update(o, jv_copy(old), upd);
 	a = kx_jv_del(jv_copy(old), "metadata.resourceVersion");
 	b = kx_jv_del(jv_copy(upd), "metadata.resourceVersion");
 	if (kx_jv_equal(a, b)) {
@@ -472,12 +477,31 @@ static int do_update(wreq *w, txn *t, struct op *o)
 
 	op_key(&key, o);
 	s = txn_get(t, key.p);
+	if (!s && o->verb == OP_PATCH && o->ptype == PATCH_APPLY) {
+		/* an apply of an object that does not exist creates it */
+		upd = own_apply(o, jv_null(), &w->err);
+		if (jv_is_valid(upd))
+			upd = own_apply_create(o, upd, &w->err);
+		if (jv_is_valid(upd)) {
+			jv_free(o->body);
+			o->body = upd;
+			upd = jv_invalid();
+			rc = do_create(w, t, o);
+		}
+		goto out;
+	}
 	if (!s) {
 		not_found(&w->err, o);
 		goto out;
 	}
 	old = parse_stored(o->k, s);
-	if (o->verb == OP_PATCH) {
+	if (o->verb == OP_PATCH && o->ptype == PATCH_APPLY) {
+		upd = own_apply(o, jv_copy(old), &w->err);
+		if (!jv_is_valid(upd)) {
+			jv_free(old);
+			goto out;
+		}
+	} else if (o->verb == OP_PATCH) {
 		kx_err ke = KX_ERR_INIT;
 		if (o->ptype == PATCH_JSON)
 			upd = kx_patch_json(jv_copy(old), jv_copy(o->body), &ke);
