@@ -190,7 +190,7 @@ static jv setop(jv a, jv b, int op)
 		jv x = side ? b : a, y = side ? a : b;
 		if (!jv_is_valid(x) || (side && op != OP_UNION))
 			continue;
-		jv_object_foreach(jv_copy(x), k, xv)
+		jv_object_foreach(x, k, xv)
 		{
 			const char *ks = jv_string_value(k);
 			if (strcmp(ks, ".") && !has(out, ks)) {
@@ -274,7 +274,7 @@ static jv children_of(jv v, struct desc d, int all)
 	int k = eff_kind(d, v);
 
 	if (k == K_STRUCT || k == K_MAP) {
-		jv_object_foreach(jv_copy(v), f, fv)
+		jv_object_foreach(v, f, fv)
 		{
 			struct desc cd = child_desc(d, jv_string_value(f));
 			jv ch = children_of(fv, cd, all);
@@ -393,8 +393,10 @@ static jv by_key(jv list, struct desc d)
 	jv out = jv_object();
 	char key[1024];
 
-	if (jv_get_kind(list) != JV_KIND_ARRAY)
+	if (jv_get_kind(list) != JV_KIND_ARRAY) {
+		jv_free(list);
 		return out;
+	}
 	jv_array_foreach(list, i, it)
 	{
 		if (d.kind == K_ASSOC)
@@ -403,6 +405,7 @@ static jv by_key(jv list, struct desc d)
 			value_key(it, key, sizeof key);
 		out = jv_object_set(out, jv_string(key), it);
 	}
+	jv_free(list);
 	return out;
 }
 
@@ -414,7 +417,7 @@ static int cmp(jv o, jv n, struct desc d, jv *chg, jv *rem)
 	if (ko != kn || jv_get_kind(o) != jv_get_kind(n))
 		return 1;
 	if (kn == K_STRUCT || kn == K_MAP) {
-		jv_object_foreach(jv_copy(n), f, nv)
+		jv_object_foreach(n, f, nv)
 		{
 			const char *fs = jv_string_value(f);
 			jv ov = get(o, fs);
@@ -424,7 +427,7 @@ static int cmp(jv o, jv n, struct desc d, jv *chg, jv *rem)
 			jv_free(f);
 			jv_free(nv);
 		}
-		jv_object_foreach(jv_copy(o), f, ov)
+		jv_object_foreach(o, f, ov)
 		{
 			const char *fs = jv_string_value(f);
 			if (!has(n, fs)) {
@@ -439,7 +442,7 @@ static int cmp(jv o, jv n, struct desc d, jv *chg, jv *rem)
 	if (kn == K_ASSOC || kn == K_SET) {
 		jv ob = by_key(jv_copy(o), d), nb = by_key(jv_copy(n), d);
 		struct desc id = kn == K_ASSOC ? item_desc(d) : (struct desc){K_ATOMIC, NULL, NULL, 0};
-		jv_object_foreach(jv_copy(nb), k, nv)
+		jv_object_foreach(nb, k, nv)
 		{
 			jv ov = get(ob, jv_string_value(k));
 			cmp_child(ov, nv, id, jv_string_value(k), chg, rem);
@@ -447,7 +450,7 @@ static int cmp(jv o, jv n, struct desc d, jv *chg, jv *rem)
 			jv_free(k);
 			jv_free(nv);
 		}
-		jv_object_foreach(jv_copy(ob), k, ov)
+		jv_object_foreach(ob, k, ov)
 		{
 			if (!has(nb, jv_string_value(k)))
 				cmp_child(ov, jv_invalid(), id, jv_string_value(k), chg, rem);
@@ -535,7 +538,7 @@ static jv prune(jv v, jv set, struct desc d)
 	char key[1024];
 
 	if (k == K_STRUCT || k == K_MAP) {
-		jv_object_foreach(jv_copy(set), f, node)
+		jv_object_foreach(set, f, node)
 		{
 			const char *fs = jv_string_value(f);
 			if (!strncmp(fs, "f:", 2) && has(v, fs + 2)) {
@@ -666,13 +669,13 @@ static jv entries_of(jv obj)
 /* How Kubernetes names a manager in a conflict. */
 static void manager_name(jv e, char *out, size_t n)
 {
-	char m[256], op[32], av[128], sub[64];
+	char mb[256], opb[32], avb[128], subb[64];
+	const char *m = kx_jv_str(e, "manager", mb, sizeof mb, "");
+	const char *op = kx_jv_str(e, "operation", opb, sizeof opb, "");
+	const char *av = kx_jv_str(e, "apiVersion", avb, sizeof avb, "");
+	const char *sub = kx_jv_str(e, "subresource", subb, sizeof subb, "");
 	int len;
 
-	kx_jv_str(e, "manager", m, sizeof m, "");
-	kx_jv_str(e, "operation", op, sizeof op, "");
-	kx_jv_str(e, "apiVersion", av, sizeof av, "");
-	kx_jv_str(e, "subresource", sub, sizeof sub, "");
 	len = snprintf(out, n, "\"%s\"", m);
 	if (sub[0] && len >= 0 && (size_t)len < n)
 		len += snprintf(out + len, n - (size_t)len, " with subresource \"%s\"", sub);
@@ -712,9 +715,8 @@ static void paths_of(jv set, const char *prefix, jv *out)
 					first = 0;
 					jv_free(f);
 				}
-			} else {
-				jv_free(kv);
 			}
+			jv_free(kv);
 			kx_buf_addc(&p, ']');
 		} else if (!strncmp(ks, "v:", 2)) {
 			kx_buf_addf(&p, "[=%s]", ks + 2);
@@ -755,9 +757,9 @@ char *kx_ssa_conflict_message(jv conflicts)
 	}
 	jv_array_foreach(conflicts, i, c)
 	{
-		char m[512];
+		char mb[512];
+		const char *m = kx_jv_str(c, "manager", mb, sizeof mb, "");
 		int seen = 0;
-		kx_jv_str(c, "manager", m, sizeof m, "");
 		for (int j = 0; j < nm; j++)
 			seen |= !strcmp(mgr[j], m);
 		if (!seen)
@@ -916,6 +918,7 @@ jv kx_ssa_update(jv old, jv upd, const struct kx_ssa_who *who)
 	jv_free(a);
 	jv_free(b);
 	if (!olen(chg) && !olen(rem)) {
+		jv_free(out_es);
 		jv_free(chg);
 		jv_free(rem);
 		jv_free(old);
