@@ -790,6 +790,7 @@ jv kx_ssa_apply(jv live, jv cfg, const struct kx_ssa_who *who, int force, jv *co
 {
 	struct desc root = root_desc(who->kind);
 	jv es, newset, merged, chg, rem, out_es, found = jv_array(), others = jv_object(), prev = jv_object();
+	jv prev_time = jv_invalid();
 
 	if (conflicts)
 		*conflicts = jv_invalid();
@@ -827,6 +828,8 @@ jv kx_ssa_apply(jv live, jv cfg, const struct kx_ssa_who *who, int force, jv *co
 		if (entry_is(en, who->manager, "Apply", who->api_version, "")) {
 			jv_free(prev);
 			prev = entry_set(en);
+			jv_free(prev_time);
+			prev_time = get(en, "time");
 			jv_free(en);
 			continue;
 		}
@@ -873,6 +876,7 @@ jv kx_ssa_apply(jv live, jv cfg, const struct kx_ssa_who *who, int force, jv *co
 		jv_free(live);
 		jv_free(others);
 		jv_free(prev);
+		jv_free(prev_time);
 		return jv_invalid();
 	}
 	jv_free(found);
@@ -885,10 +889,20 @@ jv kx_ssa_apply(jv live, jv cfg, const struct kx_ssa_who *who, int force, jv *co
 		jv_free(gone);
 		jv_free(torm);
 	}
-	out_es = jv_array_append(out_es, entry_new(who, "Apply", newset));
+	{
+		/* the entry keeps its time when the object does not change */
+		jv a = kx_jv_del(jv_copy(live), "metadata.managedFields");
+		jv b = kx_jv_del(jv_copy(merged), "metadata.managedFields");
+		jv en = entry_new(who, "Apply", jv_copy(newset));
+		if (jv_equal(a, b) && jv_equal(jv_copy(prev), jv_copy(newset)) && jv_is_valid(prev_time))
+			en = jv_object_set(en, jv_string("time"), jv_copy(prev_time));
+		out_es = jv_array_append(out_es, en);
+		jv_free(newset);
+	}
 	merged = kx_jv_set(merged, "metadata.managedFields", entries_tidy(out_es));
 	jv_free(others);
 	jv_free(prev);
+	jv_free(prev_time);
 	jv_free(live);
 	return merged;
 }
