@@ -104,7 +104,7 @@ is "$(k get deploy web -o jsonpath='{.spec.template.spec.containers[*].name}')" 
 sed 's/name: web$/name: csa/' "$T/app.yaml" >"$T/csa.yaml"
 k apply -f "$T/csa.yaml" >/dev/null
 k scale deploy csa --replicas=5 >/dev/null
-out=$(mf csa '[.metadata.managedFields[] | [.manager, .operation, (.subresource // "")]]')
+out=$(mf csa '[.metadata.managedFields[] | [.manager, .operation, (.subresource // "")]] | sort')
 is "$out" '[["kubectl","Update","scale"],["kubectl-client-side-apply","Update",""]]' \
 	"kubectl apply and kubectl scale are recorded as Update managers"
 out=$(k apply --server-side -f "$T/csa.yaml" 2>&1)
