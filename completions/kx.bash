@@ -18,7 +18,7 @@ _kx_names() {
 }
 
 _kx() {
-	local cur prev prog i w ns="" nonopt=()
+	local cur prev prog i w last="" ns="" nonopt=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
 	prog=${COMP_WORDS[0]##*/}

@@ -7,6 +7,7 @@
 #include "err.h"
 #include "json.h"
 #include "print.h"
+#include "smp.h"
 
 const kx_kind *kx_apply_check(jv obj, kx_err *e)
 {
@@ -102,7 +103,7 @@ jv kx_apply_original(jv live)
 
 /* --- the three-way merge --------------------------------------------------- */
 
-static jv diff_obj(jv o, jv m, jv c);
+static jv diff_obj(jv o, jv m, jv c, const char *type);
 
 static int is_obj(jv v)
 {
@@ -117,7 +118,7 @@ static int is_obj(jv v)
 static int same(jv o, jv m, jv c)
 {
 	if (is_obj(m) && is_obj(c)) {
-		jv d = diff_obj(is_obj(o) ? o : (jv_free(o), jv_object()), m, c);
+		jv d = diff_obj(is_obj(o) ? o : (jv_free(o), jv_object()), m, c, NULL);
 		int r = jv_object_length(d) == 0;
 		return r;
 	}
@@ -144,8 +145,175 @@ static int same(jv o, jv m, jv c)
 	return jv_equal(m, c);
 }
 
-/* o, m, c are objects (consumed). */
-static jv diff_obj(jv o, jv m, jv c)
+/* The element of list (borrowed) whose key field equals kv (borrowed), or
+ * jv_invalid(). */
+static jv find_keyed(jv list, const char *key, jv kv)
+{
+	if (jv_get_kind(list) != JV_KIND_ARRAY)
+		return jv_invalid();
+	jv_array_foreach(list, i, x)
+	{
+		if (is_obj(x)) {
+			jv xk = jv_object_get(jv_copy(x), jv_string(key));
+			if (jv_equal(xk, jv_copy(kv)))
+				return x;
+		}
+		jv_free(x);
+	}
+	return jv_invalid();
+}
+
+/* Every item of l (borrowed) is an object with the key field. */
+static int all_keyed(jv l, const char *key)
+{
+	int r = 1;
+
+	jv_array_foreach(l, i, x)
+	{
+		if (r && !(is_obj(x) && jv_object_has(jv_copy(x), jv_string(key))))
+			r = 0;
+		jv_free(x);
+	}
+	return r;
+}
+
+/* kubectl's isOrderSame: as long, and the same keys (or values) in order. */
+static int order_same(jv c, jv m, const char *key)
+{
+	int n = jv_array_length(jv_copy(m)), r = n == jv_array_length(jv_copy(c));
+
+	for (int i = 0; r && i < n; i++) {
+		jv a = jv_array_get(jv_copy(c), i), b = jv_array_get(jv_copy(m), i);
+		if (*key) {
+			a = is_obj(a) ? jv_object_get(a, jv_string(key)) : (jv_free(a), jv_null());
+			b = is_obj(b) ? jv_object_get(b, jv_string(key)) : (jv_free(b), jv_null());
+		}
+		r = jv_equal(a, b);
+	}
+	return r;
+}
+
+/* A strategic patch for a list merged by key (o, m, c borrowed; m and c are
+ * arrays of keyed objects): the changed and new items of m, deletions of
+ * the items dropped since o, and the order of m when anything changed.
+ * Sets the fields in p (consumed, returned). */
+static jv diff_keyed(jv p, const char *field, jv o, jv m, jv c, const char *key, const char *elem)
+{
+	jv items = jv_array();
+	char dir[256];
+
+	jv_array_foreach(m, i, me)
+	{
+		jv kv = jv_object_get(jv_copy(me), jv_string(key));
+		jv ce = find_keyed(c, key, kv);
+		if (!jv_is_valid(ce)) {
+			items = jv_array_append(items, me);
+		} else {
+			jv oe = find_keyed(o, key, kv);
+			jv sub = diff_obj(is_obj(oe) ? oe : (jv_free(oe), jv_object()), me, ce, elem);
+			if (jv_object_length(jv_copy(sub)))
+				items = jv_array_append(items, jv_object_set(sub, jv_string(key), jv_copy(kv)));
+			else
+				jv_free(sub);
+		}
+		jv_free(kv);
+	}
+	if (jv_get_kind(o) == JV_KIND_ARRAY) {
+		jv_array_foreach(o, i, oe)
+		{
+			if (is_obj(oe) && jv_object_has(jv_copy(oe), jv_string(key))) {
+				jv kv = jv_object_get(jv_copy(oe), jv_string(key));
+				jv me = find_keyed(m, key, kv), ce = find_keyed(c, key, kv);
+				if (!jv_is_valid(me) && jv_is_valid(ce)) {
+					jv d = jv_object_set(jv_object(), jv_string(key), jv_copy(kv));
+					items = jv_array_append(items, jv_object_set(d, jv_string("$patch"),
+										     jv_string("delete")));
+				}
+				jv_free(me);
+				jv_free(ce);
+				jv_free(kv);
+			}
+			jv_free(oe);
+		}
+	}
+	int changed = jv_array_length(jv_copy(items)) > 0;
+	if (changed)
+		p = jv_object_set(p, jv_string(field), items);
+	else
+		jv_free(items);
+	if (changed || !order_same(c, m, key)) {
+		jv order = jv_array();
+		jv_array_foreach(m, i, me)
+		{
+			jv kv = jv_object_get(me, jv_string(key));
+			order = jv_array_append(order, jv_object_set(jv_object(), jv_string(key), kv));
+		}
+		snprintf(dir, sizeof dir, "$setElementOrder/%s", field);
+		p = jv_object_set(p, jv_string(dir), order);
+	}
+	return p;
+}
+
+static int has_value(jv l, jv v) /* l borrowed, v consumed */
+{
+	int r = 0;
+
+	jv_array_foreach(l, i, x)
+	{
+		if (!r && jv_equal(x, jv_copy(v)))
+			r = 1;
+		else if (r)
+			jv_free(x);
+	}
+	jv_free(v);
+	return r;
+}
+
+/* A strategic patch for a list of scalars merged as a set (o, m, c
+ * borrowed; m and c arrays): what m adds, what was dropped since o, and the
+ * order of m. */
+static jv diff_set(jv p, const char *field, jv o, jv m, jv c)
+{
+	jv add = jv_array(), del = jv_array();
+	char dir[256];
+
+	jv_array_foreach(m, i, x)
+	{
+		if (!has_value(c, jv_copy(x)))
+			add = jv_array_append(add, x);
+		else
+			jv_free(x);
+	}
+	if (jv_get_kind(o) == JV_KIND_ARRAY) {
+		jv_array_foreach(o, i, x)
+		{
+			if (!has_value(m, jv_copy(x)) && has_value(c, jv_copy(x)))
+				del = jv_array_append(del, x);
+			else
+				jv_free(x);
+		}
+	}
+	int changed = jv_array_length(jv_copy(add)) || jv_array_length(jv_copy(del));
+	if (jv_array_length(jv_copy(add)))
+		p = jv_object_set(p, jv_string(field), add);
+	else
+		jv_free(add);
+	if (jv_array_length(jv_copy(del))) {
+		snprintf(dir, sizeof dir, "$deleteFromPrimitiveList/%s", field);
+		p = jv_object_set(p, jv_string(dir), del);
+	} else {
+		jv_free(del);
+	}
+	if (changed || !order_same(c, m, "")) {
+		snprintf(dir, sizeof dir, "$setElementOrder/%s", field);
+		p = jv_object_set(p, jv_string(dir), jv_copy(m));
+	}
+	return p;
+}
+
+/* o, m, c are objects (consumed); type names their type in lib/smp's table
+ * (a kind at the top; NULL or unknown: a JSON merge patch). */
+static jv diff_obj(jv o, jv m, jv c, const char *type)
 {
 	jv p = jv_object();
 
@@ -153,6 +321,10 @@ static jv diff_obj(jv o, jv m, jv c)
 	{
 		jv cv = jv_object_get(jv_copy(c), jv_copy(key));
 		jv ov = jv_object_get(jv_copy(o), jv_copy(key));
+		const char *elem = NULL, *mkey = NULL;
+		int list = 0;
+		if (!type || !kx_smp_field(type, jv_string_value(key), &elem, &list, &mkey))
+			elem = mkey = NULL, list = 0;
 		if (jv_get_kind(mv) == JV_KIND_NULL) {
 			/* null in a manifest removes the field */
 			if (jv_is_valid(cv) && jv_get_kind(cv) != JV_KIND_NULL)
@@ -161,11 +333,22 @@ static jv diff_obj(jv o, jv m, jv c)
 			jv_free(cv);
 			jv_free(ov);
 		} else if (is_obj(mv) && is_obj(cv)) {
-			jv sub = diff_obj(is_obj(ov) ? ov : (jv_free(ov), jv_object()), mv, cv);
+			jv sub = diff_obj(is_obj(ov) ? ov : (jv_free(ov), jv_object()), mv, cv,
+					  list ? NULL : elem);
 			if (jv_object_length(jv_copy(sub)))
 				p = jv_object_set(p, jv_copy(key), sub);
 			else
 				jv_free(sub);
+		} else if (list && mkey && jv_get_kind(mv) == JV_KIND_ARRAY && jv_is_valid(cv) &&
+			   jv_get_kind(cv) == JV_KIND_ARRAY &&
+			   (!*mkey || (all_keyed(mv, mkey) && all_keyed(cv, mkey)))) {
+			if (*mkey)
+				p = diff_keyed(p, jv_string_value(key), ov, mv, cv, mkey, elem);
+			else
+				p = diff_set(p, jv_string_value(key), ov, mv, cv);
+			jv_free(mv);
+			jv_free(cv);
+			jv_free(ov);
 		} else if (!same(ov, jv_copy(mv), cv)) {
 			p = jv_object_set(p, jv_copy(key), mv);
 		} else {
@@ -190,7 +373,7 @@ static jv diff_obj(jv o, jv m, jv c)
 	return p;
 }
 
-jv kx_apply_patch(jv original, jv modified, jv current)
+jv kx_apply_patch(jv original, jv modified, jv current, const char *kind)
 {
 	if (!is_obj(original)) {
 		jv_free(original);
@@ -204,5 +387,5 @@ jv kx_apply_patch(jv original, jv modified, jv current)
 		jv_free(modified);
 		modified = jv_object();
 	}
-	return diff_obj(original, modified, current);
+	return diff_obj(original, modified, current, kind);
 }

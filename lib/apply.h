@@ -37,9 +37,13 @@ jv kx_apply_modified(jv obj, const kx_kind *k, const char *ns, int ns_forced,
  * when it has none (or it is not valid JSON). */
 jv kx_apply_original(jv live);
 
-/* The three-way merge patch from original (jv_null() when none), modified
- * and current (all consumed). An object; empty when nothing changes. */
-jv kx_apply_patch(jv original, jv modified, jv current);
+/* The three-way patch from original (jv_null() when none), modified and
+ * current (all consumed), as kubectl computes it. For a kind lib/smp knows
+ * the merge keys of, a strategic merge patch (lists of containers, ports,
+ * volumes... merged item by item, with $setElementOrder and "$patch":
+ * "delete" directives); for kind NULL a JSON merge patch. An object; empty
+ * when nothing changes. */
+jv kx_apply_patch(jv original, jv modified, jv current, const char *kind);
 
 /* Serialise v (consumed) as Go's encoding/json does for unstructured
  * objects: compact, keys sorted, '<' '>' '&' U+2028 U+2029 escaped.

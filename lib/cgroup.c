@@ -325,6 +325,9 @@ static int apply_limits(const char *path, const struct kx_cgroup_limits *l, kx_e
 int kx_cgroup_create(const char *path, const struct kx_cgroup_limits *lim, kx_err *e)
 {
 	scan();
+	if (!kx_cgroup_path_ok(path))
+		return kx_err_set(e, KX_EFAIL, "cgroup path \"%s\": absolute, below the root, no \".\" or \"..\"",
+				  path);
 	if (mode == KX_CGROUP_NONE)
 		return kx_err_set(e, KX_EFAIL, "no cgroup hierarchy is mounted under /sys/fs/cgroup");
 	for (int i = 0; i < nhiers; i++)
@@ -343,6 +346,8 @@ int kx_cgroup_enter(const char *path, pid_t pid, kx_err *e)
 	char d[PATH_MAX], v[32];
 
 	scan();
+	if (!kx_cgroup_path_ok(path) || pid < 0)
+		return kx_err_set(e, KX_EFAIL, "cannot enter cgroup \"%s\": not a path below the root", path);
 	snprintf(v, sizeof v, "%d", (int)pid);
 	for (int i = 0; i < nhiers; i++) {
 		snprintf(d, sizeof d, "%s%s", hiers[i].mnt, path);
@@ -378,15 +383,56 @@ int kx_cgroup_exists(const char *path)
 	return 0;
 }
 
+int kx_cgroup_path_ok(const char *path)
+{
+	const char *p = path;
+
+	if (!path || path[0] != '/' || strlen(path) >= 2048)
+		return 0;
+	while (*p) {
+		size_t len;
+		while (*p == '/')
+			p++;
+		len = strcspn(p, "/");
+		if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		p += len;
+	}
+	/* at least one component: never the root of a hierarchy */
+	return strspn(path, "/") < strlen(path);
+}
+
+/* SIGKILL every process listed in dir/cgroup.procs. Only whole lines with a
+ * pid above 1 are used: a pid the reader cannot see reads as 0, and kill(0)
+ * or kill(-1) would hit our own process group or every process. */
 static void kill_all(const char *dir)
 {
-	char buf[8192];
-	char *p, *save = NULL;
+	char p[PATH_MAX], buf[4096];
+	char line[32];
+	size_t ll = 0;
+	ssize_t n;
+	int fd;
 
-	if (read_file(dir, "cgroup.procs", buf, sizeof buf) < 0)
+	snprintf(p, sizeof p, "%s/cgroup.procs", dir);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return;
-	for (p = strtok_r(buf, "\n", &save); p; p = strtok_r(NULL, "\n", &save))
-		kill((pid_t)atoi(p), SIGKILL);
+	while ((n = read(fd, buf, sizeof buf)) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] != '\n') {
+				if (ll < sizeof line - 1)
+					line[ll++] = buf[i];
+				continue;
+			}
+			line[ll] = 0;
+			ll = 0;
+			char *end;
+			long pid = strtol(line, &end, 10);
+			if (end != line && !*end && pid > 1 && pid <= INT_MAX && pid != getpid())
+				kill((pid_t)pid, SIGKILL);
+		}
+	}
+	close(fd);
 }
 
 int kx_cgroup_destroy(const char *path, kx_err *e)
@@ -395,8 +441,9 @@ int kx_cgroup_destroy(const char *path, kx_err *e)
 	int rc = 0;
 
 	scan();
-	if (!path[0] || !strcmp(path, "/"))
-		return kx_err_set(e, KX_EFAIL, "refusing to remove the root cgroup");
+	if (!kx_cgroup_path_ok(path))
+		return kx_err_set(e, KX_EFAIL, "refusing to remove cgroup \"%s\": not a path below the root",
+				  path);
 	for (int i = 0; i < nhiers; i++) {
 		snprintf(d, sizeof d, "%s%s", hiers[i].mnt, path);
 		for (int tries = 0; tries < 100; tries++) {

@@ -57,6 +57,10 @@ int64_t kx_cgroup_oom_kills(const char *path);
 char *kx_cgroup_dir(const char *controller, const char *path, char *buf, size_t n);
 
 /* Pure helpers, for tests. */
+/* True when path names a cgroup below the root: absolute, at least one
+ * component, none of them "." or "..". create, enter and destroy refuse
+ * any other path (destroy kills what is in the cgroup). */
+int kx_cgroup_path_ok(const char *path);
 /* v1 cpu.shares to v2 cpu.weight (runc's formula). */
 uint64_t kx_cgroup_shares_to_weight(uint64_t shares);
 

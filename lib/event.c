@@ -121,12 +121,89 @@ jv kx_event_bump(jv existing, const struct timespec *now)
 	return jv_object_set(existing, jv_string("lastTimestamp"), jv_string(ts));
 }
 
-/* The Event in the store matching ev about ref, or jv_null(). */
-static jv find_existing(kx_client *c, jv ref, const kx_event_info *ev, kx_err *e)
+/* Same involvedObject, type, reason and source as ev: the message aside. */
+static int similar(jv existing, jv ref, const kx_event_info *ev)
+{
+	return same_str(existing, "involvedObject.kind", ref, "kind") &&
+	       same_str(existing, "involvedObject.namespace", ref, "namespace") &&
+	       same_str(existing, "involvedObject.name", ref, "name") &&
+	       same_str(existing, "involvedObject.uid", ref, "uid") &&
+	       same_cstr(existing, "type", ev->type ? ev->type : "Normal") &&
+	       same_cstr(existing, "reason", ev->reason) &&
+	       same_cstr(existing, "source.component", ev->component);
+}
+
+jv kx_event_decide(jv existing, jv ref, const kx_event_info *ev, const struct timespec *now)
+{
+	jv exact = jv_null(), combined = jv_null(), msgs = jv_object(), out;
+	const char *msg = ev->message ? ev->message : "";
+	size_t plen = strlen(KX_EVENT_COMBINED);
+	char m[4096], ts[40];
+
+	if (jv_get_kind(existing) == JV_KIND_ARRAY) {
+		jv_array_foreach(existing, i, it) {
+			time_t last = 0;
+			if (jv_get_kind(it) != JV_KIND_OBJECT || !similar(it, ref, ev)) {
+				jv_free(it);
+				continue;
+			}
+			sget(it, "lastTimestamp", ts, sizeof ts, "");
+			int recent = kx_time_parse(ts, &last) == 0 &&
+				     now->tv_sec - last <= KX_EVENT_AGGREGATE_SECONDS;
+			sget(it, "message", m, sizeof m, "");
+			if (!strncmp(m, KX_EVENT_COMBINED, plen)) {
+				if (recent && jv_get_kind(combined) == JV_KIND_NULL) {
+					jv_free(combined);
+					combined = it;
+				} else {
+					jv_free(it);
+				}
+				continue;
+			}
+			if (recent)
+				msgs = jv_object_set(msgs, jv_string(m), jv_true());
+			if (!strcmp(m, msg) && jv_get_kind(exact) == JV_KIND_NULL) {
+				jv_free(exact);
+				exact = it;
+			} else {
+				jv_free(it);
+			}
+		}
+	}
+	msgs = jv_object_set(msgs, jv_string(msg), jv_true());
+	/* a recent combined Event stands for the messages folded into it */
+	if (jv_get_kind(combined) == JV_KIND_OBJECT ||
+	    jv_object_length(jv_copy(msgs)) >= KX_EVENT_AGGREGATE_MAX) {
+		jv text = jv_string_fmt("%s%s", KX_EVENT_COMBINED, msg);
+		if (jv_get_kind(combined) == JV_KIND_OBJECT) {
+			out = jv_object_set(kx_event_bump(combined, now), jv_string("message"), text);
+		} else {
+			kx_event_info agg = *ev;
+			agg.message = jv_string_value(text);
+			out = kx_event_new(jv_copy(ref), &agg, now);
+			jv_free(text);
+			jv_free(combined);
+		}
+		jv_free(exact);
+	} else if (jv_get_kind(exact) == JV_KIND_OBJECT) {
+		out = kx_event_bump(exact, now);
+		jv_free(combined);
+	} else {
+		out = kx_event_new(jv_copy(ref), ev, now);
+		jv_free(exact);
+		jv_free(combined);
+	}
+	jv_free(msgs);
+	return out;
+}
+
+/* The Events in the store about ref's object (an array), jv_invalid() on
+ * error. */
+static jv fetch_about(kx_client *c, jv ref, kx_err *e)
 {
 	char ns[256], name[256], kind[128];
 	kx_buf path = KX_BUF_INIT, sel = KX_BUF_INIT;
-	jv list, items, found = jv_null();
+	jv list, items;
 
 	sget(ref, "namespace", ns, sizeof ns, "default");
 	sget(ref, "name", name, sizeof name, "");
@@ -140,50 +217,125 @@ static jv find_existing(kx_client *c, jv ref, const kx_event_info *ev, kx_err *e
 	if (!jv_is_valid(list))
 		return list;
 	items = kx_jv_get(list, "items");
+	if (jv_get_kind(items) != JV_KIND_ARRAY) {
+		jv_free(items);
+		return jv_array();
+	}
+	return items;
+}
+
+/* The cache's key for the object an Event or ObjectReference is about. */
+static jv cache_key(jv v, const char *prefix)
+{
+	char kind[128], ns[256], name[256], p[64];
+
+	snprintf(p, sizeof p, "%skind", prefix);
+	sget(v, p, kind, sizeof kind, "");
+	snprintf(p, sizeof p, "%snamespace", prefix);
+	sget(v, p, ns, sizeof ns, "");
+	snprintf(p, sizeof p, "%sname", prefix);
+	sget(v, p, name, sizeof name, "");
+	return jv_string_fmt("%s/%s/%s", kind, ns, name);
+}
+
+void kx_event_cache_free(kx_event_cache *cache)
+{
+	if (cache && cache->loaded)
+		jv_free(cache->by_object);
+	if (cache)
+		cache->loaded = 0;
+}
+
+static int cache_load(kx_client *c, kx_event_cache *cache, kx_err *e)
+{
+	jv list = kx_client_get(c, "/api/v1/events", e), items, by = jv_object();
+
+	if (!jv_is_valid(list)) {
+		jv_free(by);
+		return kx_err_wrap(e, "list events");
+	}
+	items = kx_jv_get(list, "items");
 	if (jv_get_kind(items) == JV_KIND_ARRAY) {
 		jv_array_foreach(items, i, it) {
-			if (jv_get_kind(found) == JV_KIND_NULL && kx_event_same(it, ref, ev)) {
-				jv_free(found);
-				found = it;
-			} else {
-				jv_free(it);
-			}
+			jv key = cache_key(it, "involvedObject.");
+			jv have = jv_object_get(jv_copy(by), jv_copy(key));
+			if (!jv_is_valid(have))
+				have = jv_array();
+			by = jv_object_delete(by, jv_copy(key));
+			by = jv_object_set(by, key, jv_array_append(have, it));
 		}
 	}
 	jv_free(items);
-	return found;
+	cache->by_object = by;
+	cache->loaded = 1;
+	return 0;
 }
 
-int kx_event_record(kx_client *c, jv obj, const kx_event_info *ev, const struct timespec *now,
-		    kx_err *e)
+/* Put the Event the store answered (consumed) in the cache, in place of
+ * the one of the same name. */
+static void cache_put(kx_event_cache *cache, jv ev)
+{
+	jv key = cache_key(ev, "involvedObject."), have;
+	char name[320], b[320];
+	int pos = -1;
+
+	have = jv_object_get(jv_copy(cache->by_object), jv_copy(key));
+	if (!jv_is_valid(have))
+		have = jv_array();
+	sget(ev, "metadata.name", name, sizeof name, "");
+	jv_array_foreach(have, i, it) {
+		if (pos < 0 && !strcmp(sget(it, "metadata.name", b, sizeof b, ""), name))
+			pos = i;
+		jv_free(it);
+	}
+	cache->by_object = jv_object_delete(cache->by_object, jv_copy(key));
+	have = pos >= 0 ? jv_array_set(have, pos, ev) : jv_array_append(have, ev);
+	cache->by_object = jv_object_set(cache->by_object, key, have);
+}
+
+int kx_event_record_cached(kx_client *c, kx_event_cache *cache, jv obj, const kx_event_info *ev,
+			   const struct timespec *now, kx_err *e)
 {
 	jv ref = kx_event_ref(obj);
 	char ns[256], name[320];
 
+	if (cache && !cache->loaded && cache_load(c, cache, e) < 0) {
+		jv_free(ref);
+		return kx_err_wrap(e, "record event %s", ev->reason ? ev->reason : "");
+	}
 	for (int attempt = 0; attempt < 2; attempt++) {
-		jv old = find_existing(c, ref, ev, e), res;
+		jv have, out, res;
 		kx_buf path = KX_BUF_INIT;
 
-		if (!jv_is_valid(old)) {
+		/* a retry after a conflict reads afresh */
+		if (cache && !attempt) {
+			have = jv_object_get(jv_copy(cache->by_object), cache_key(ref, ""));
+			if (!jv_is_valid(have))
+				have = jv_array();
+		} else {
+			have = fetch_about(c, ref, e);
+		}
+		if (!jv_is_valid(have)) {
 			jv_free(ref);
 			return kx_err_wrap(e, "record event %s", ev->reason ? ev->reason : "");
 		}
-		if (jv_get_kind(old) == JV_KIND_NULL) {
-			jv_free(old);
-			jv ne = kx_event_new(jv_copy(ref), ev, now);
-			sget(ne, "metadata.namespace", ns, sizeof ns, "default");
-			kx_buf_addf(&path, "/api/v1/namespaces/%s/events", ns);
-			res = kx_client_json(c, "POST", kx_buf_str(&path), ne, NULL, e);
-		} else {
-			sget(old, "metadata.namespace", ns, sizeof ns, "default");
-			sget(old, "metadata.name", name, sizeof name, "");
+		out = kx_event_decide(have, ref, ev, now);
+		jv_free(have);
+		sget(out, "metadata.namespace", ns, sizeof ns, "default");
+		if (*sget(out, "metadata.resourceVersion", name, sizeof name, "")) {
+			sget(out, "metadata.name", name, sizeof name, "");
 			kx_buf_addf(&path, "/api/v1/namespaces/%s/events/%s", ns, name);
-			res = kx_client_json(c, "PUT", kx_buf_str(&path), kx_event_bump(old, now),
-					     NULL, e);
+			res = kx_client_json(c, "PUT", kx_buf_str(&path), out, NULL, e);
+		} else {
+			kx_buf_addf(&path, "/api/v1/namespaces/%s/events", ns);
+			res = kx_client_json(c, "POST", kx_buf_str(&path), out, NULL, e);
 		}
 		kx_buf_free(&path);
 		if (jv_is_valid(res)) {
-			jv_free(res);
+			if (cache && jv_get_kind(res) == JV_KIND_OBJECT)
+				cache_put(cache, res);
+			else
+				jv_free(res);
 			jv_free(ref);
 			return 0;
 		}
@@ -195,4 +347,10 @@ int kx_event_record(kx_client *c, jv obj, const kx_event_info *ev, const struct 
 	if (!e->msg[0])
 		kx_err_set(e, KX_EREFUSED, "conflicts, twice");
 	return kx_err_wrap(e, "record event %s", ev->reason ? ev->reason : "");
+}
+
+int kx_event_record(kx_client *c, jv obj, const kx_event_info *ev, const struct timespec *now,
+		    kx_err *e)
+{
+	return kx_event_record_cached(c, NULL, obj, ev, now, e);
 }

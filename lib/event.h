@@ -46,9 +46,40 @@ int kx_event_same(jv existing, jv ref, const kx_event_info *ev);
  * lastTimestamp = now. */
 jv kx_event_bump(jv existing, const struct timespec *now);
 
+/* Like client-go's EventAggregator: from the KX_EVENT_AGGREGATE_MAXth
+ * different message among an object's Events of the same type, reason and
+ * source within KX_EVENT_AGGREGATE_SECONDS on, Events are folded into one
+ * whose message is KX_EVENT_COMBINED followed by the latest message, and
+ * whose count goes up. */
+#define KX_EVENT_AGGREGATE_MAX 10
+#define KX_EVENT_AGGREGATE_SECONDS 600
+#define KX_EVENT_COMBINED "(combined from similar events): "
+
+/* Decide how to record ev about ref (borrowed) at now, given the Events
+ * already recorded about that object (borrowed array): returns the Event to
+ * write, either an existing one bumped (its metadata.resourceVersion kept:
+ * write it with PUT) or a new one (no resourceVersion: POST it). Pure. */
+jv kx_event_decide(jv existing, jv ref, const kx_event_info *ev, const struct timespec *now);
+
+/* Events read once per pass instead of once per Event recorded: the first
+ * kx_event_record_cached lists every Event in the store, later ones use (and
+ * update) that list. Zero-initialize; kx_event_cache_free when done. */
+typedef struct kx_event_cache {
+	int loaded;
+	jv by_object; /* "kind/namespace/name" -> array of Events */
+} kx_event_cache;
+
+void kx_event_cache_free(kx_event_cache *cache);
+
+/* kx_event_record through cache (NULL: no cache). */
+int kx_event_record_cached(struct kx_client *c, kx_event_cache *cache, jv obj,
+			   const kx_event_info *ev, const struct timespec *now,
+			   struct kx_err *e);
+
 /* Record ev about obj (borrowed) in the store: bump the matching Event if
  * there is one (found by a list filtered on involvedObject.name and
- * involvedObject.kind, then compared with kx_event_same), else create one.
+ * involvedObject.kind, then compared with kx_event_same), else create one;
+ * similar Events are aggregated as kx_event_decide says.
  * A conflict while bumping is retried once with a fresh read. Returns 0, or
  * -1 with e filled. */
 int kx_event_record(struct kx_client *c, jv obj, const kx_event_info *ev,

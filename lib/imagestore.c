@@ -28,6 +28,7 @@
 
 struct kx_imagestore {
 	char root[PATH_MAX];
+	int gcfd; /* ROOT/gc.lock: shared while open, exclusive to collect */
 };
 
 /* --- references and digests ---------------------------------------------------- */
@@ -252,10 +253,23 @@ kx_imagestore *kx_imagestore_open(const char *root, kx_err *e)
 			return NULL;
 		}
 	}
+	/* Every user holds gc.lock shared: blobs a pull has committed but not
+	 * yet tagged are in no index, and only the collector, which needs
+	 * it exclusive, would take them for garbage. */
+	snprintf(p, sizeof p, "%s/gc.lock", root);
+	s->gcfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (s->gcfd < 0 || flock(s->gcfd, LOCK_SH) < 0) {
+		kx_err_set(e, KX_EFAIL, "cannot lock \"%s\": %s", p, strerror(errno));
+		if (s->gcfd >= 0)
+			close(s->gcfd);
+		free(s);
+		return NULL;
+	}
 	snprintf(p, sizeof p, "%s/oci-layout", root);
 	if (access(p, F_OK) < 0) {
 		const char *layout = "{\"imageLayoutVersion\":\"1.0.0\"}";
 		if (write_atomic(s, p, layout, strlen(layout), e) < 0) {
+			close(s->gcfd);
 			free(s);
 			return NULL;
 		}
@@ -265,7 +279,21 @@ kx_imagestore *kx_imagestore_open(const char *root, kx_err *e)
 
 void kx_imagestore_close(kx_imagestore *s)
 {
+	if (!s)
+		return;
+	if (s->gcfd >= 0)
+		close(s->gcfd);
 	free(s);
+}
+
+/* Wait until no other user has the store open (pulls in progress hold
+ * gc.lock shared), then hold it exclusive; back to shared with LOCK_SH.
+ * Always taken before ROOT/lock, never while holding it. */
+static int gc_lock(kx_imagestore *s, int how, kx_err *e)
+{
+	if (flock(s->gcfd, how) < 0)
+		return kx_err_set(e, KX_EFAIL, "cannot lock \"%s/gc.lock\": %s", s->root, strerror(errno));
+	return 0;
 }
 
 const char *kx_imagestore_root(const kx_imagestore *s)
@@ -695,7 +723,21 @@ static void gc_dir(const char *dir, const struct keep *k)
 	closedir(d);
 }
 
+static int collect(kx_imagestore *s, kx_err *e);
+
 int kx_imagestore_gc(kx_imagestore *s, kx_err *e)
+{
+	int rc;
+
+	if (gc_lock(s, LOCK_EX, e) < 0)
+		return -1;
+	rc = collect(s, e);
+	gc_lock(s, LOCK_SH, NULL);
+	return rc;
+}
+
+/* The collector proper: the caller holds gc.lock exclusive. */
+static int collect(kx_imagestore *s, kx_err *e)
 {
 	struct keep k = {0};
 	jv idx, ms;
@@ -772,14 +814,20 @@ int kx_imagestore_remove(kx_imagestore *s, const char *ref, kx_err *e)
 	kx_jv_str(img, "ref", name, sizeof name, "");
 	kx_jv_str(img, "digest", dg, sizeof dg, "");
 	jv_free(img);
+	if (gc_lock(s, LOCK_EX, e) < 0) {
+		jv_free(out);
+		return -1;
+	}
 	lk = lock_store(s, e);
 	if (lk < 0) {
+		gc_lock(s, LOCK_SH, NULL);
 		jv_free(out);
 		return -1;
 	}
 	idx = read_index(s, e);
 	if (!jv_is_valid(idx)) {
 		close(lk);
+		gc_lock(s, LOCK_SH, NULL);
 		jv_free(out);
 		return -1;
 	}
@@ -796,8 +844,9 @@ int kx_imagestore_remove(kx_imagestore *s, const char *ref, kx_err *e)
 	idx = jv_object_set(idx, jv_string("manifests"), out);
 	rc = write_index(s, idx, e);
 	if (rc == 0)
-		rc = kx_imagestore_gc(s, e);
+		rc = collect(s, e);
 	close(lk);
+	gc_lock(s, LOCK_SH, NULL);
 	return rc;
 }
 

@@ -16,6 +16,8 @@
  * Every file is written to tmp/ and renamed, so an interrupted pull leaves
  * nothing that `ls` lists or that a later pull trusts. index.json changes
  * under an flock on ROOT/lock. Layers shared by images are stored once.
+ * An open store holds an flock on ROOT/gc.lock shared; garbage collection
+ * (rm) takes it exclusive, so it waits for pulls in progress.
  *
  * What kx-node-run needs: kx_imagestore_open, kx_imagestore_resolve (ref ->
  * manifest and config), kx_imagestore_layer_dir (a layer's unpacked
@@ -103,9 +105,15 @@ jv kx_imagestore_list(kx_imagestore *s, struct kx_err *e);
  * {"ref","digest","manifest":{...},"config":{...}}; jv_invalid() with e
  * ("image \"x\" not found") otherwise. */
 jv kx_imagestore_resolve(kx_imagestore *s, const char *ref, struct kx_err *e);
-/* Remove the name, then every blob and unpacked layer no image uses. */
+/* Remove the name, then every blob and unpacked layer no image uses.
+ * Like kx_imagestore_gc it first waits until no other process has the
+ * store open (see kx_imagestore_open). */
 int kx_imagestore_remove(kx_imagestore *s, const char *ref, struct kx_err *e);
-/* Remove unreferenced blobs, layers and stale temporary files. */
+/* Remove unreferenced blobs, layers and stale temporary files. Every open
+ * store holds ROOT/gc.lock shared, so that the blobs of a pull that are
+ * committed but not yet tagged are never collected; this waits for the
+ * lock exclusive. Do not call it with the same root open twice in one
+ * process. */
 int kx_imagestore_gc(kx_imagestore *s, struct kx_err *e);
 
 /* The layer's directory in overlayfs form (unpacking it first when

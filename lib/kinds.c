@@ -22,7 +22,7 @@ const kx_kind kx_kinds[] = {
 	{"", "v1", "Namespace", "namespaces", "namespace", "ns", 0,
 	 "create delete get list patch update watch", "finalize status", ""},
 	{"", "v1", "Node", "nodes", "node", "no", 0, ALL_VERBS, "status", ""},
-	{"", "v1", "Pod", "pods", "pod", "po", 1, ALL_VERBS, "binding status", "all"},
+	{"", "v1", "Pod", "pods", "pod", "po", 1, ALL_VERBS, "binding log status", "all"},
 	{"", "v1", "ReplicationController", "replicationcontrollers", "replicationcontroller",
 	 "rc", 1, ALL_VERBS, "scale status", "all"},
 	{"", "v1", "ResourceQuota", "resourcequotas", "resourcequota", "quota", 1, ALL_VERBS,

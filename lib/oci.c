@@ -522,6 +522,14 @@ static int parse_linux(struct kx_oci_spec *s, jv l, kx_err *e)
 	s->cgroups_path = get_str(l, "cgroupsPath", "linux.cgroupsPath", 0, e, &bad);
 	if (bad)
 		return -1;
+	if (s->cgroups_path && s->cgroups_path[0]) {
+		char cg[4096];
+		snprintf(cg, sizeof cg, "%s%s", s->cgroups_path[0] == '/' ? "" : "/", s->cgroups_path);
+		if (!kx_cgroup_path_ok(cg))
+			return kx_err_set(e, KX_EFAIL,
+					  "linux.cgroupsPath: \"%s\" is not a cgroup below the root "
+					  "(no \".\" or \"..\", not \"/\")", s->cgroups_path);
+	}
 	if (parse_resources(s, member(l, "resources"), e) < 0)
 		return -1;
 	if (str_array(member(l, "maskedPaths"), "linux.maskedPaths", &s->masked, &s->nmasked, e) < 0)
@@ -588,6 +596,64 @@ static int parse_linux(struct kx_oci_spec *s, jv l, kx_err *e)
 	return 0;
 }
 
+/* True when v says something: not absent, null, false, 0, "", [] or {}. */
+static int set_to_something(jv v)
+{
+	switch (jv_get_kind(v)) {
+	case JV_KIND_INVALID:
+	case JV_KIND_NULL:
+	case JV_KIND_FALSE:
+		return 0;
+	case JV_KIND_NUMBER:
+		return jv_number_value(v) != 0;
+	case JV_KIND_STRING:
+		return jv_string_length_bytes(jv_copy(v)) > 0;
+	case JV_KIND_ARRAY:
+		return jv_array_length(jv_copy(v)) > 0;
+	case JV_KIND_OBJECT:
+		return jv_object_length(jv_copy(v)) > 0;
+	default:
+		return 1;
+	}
+}
+
+/* Fields of the spec kx-container knows but cannot honour: set to
+ * anything, they are an error naming the field rather than silently
+ * ignored. */
+static int check_unsupported(jv root, kx_err *e)
+{
+	static const char *const fields[] = {
+		"process.apparmorProfile", "process.selinuxLabel", "process.scheduler",
+		"process.ioPriority", "linux.uidMappings", "linux.gidMappings", "linux.seccomp",
+		"linux.intelRdt", "linux.personality", "linux.mountLabel",
+		"linux.resources.blockIO", "linux.resources.hugepageLimits", "linux.resources.network",
+		"linux.resources.rdma", "linux.resources.memory.reservation",
+		"linux.resources.memory.kernel", "linux.resources.memory.kernelTCP",
+		"linux.resources.memory.swappiness", "linux.resources.cpu.realtimeRuntime",
+		"linux.resources.cpu.realtimePeriod", NULL,
+	};
+	for (int i = 0; fields[i]; i++) {
+		char path[128], *tok, *save = NULL;
+		jv v = root;
+		snprintf(path, sizeof path, "%s", fields[i]);
+		for (tok = strtok_r(path, ".", &save); tok && jv_get_kind(v) != JV_KIND_NULL;
+		     tok = strtok_r(NULL, ".", &save))
+			v = member(v, tok);
+		if (!tok && set_to_something(v))
+			return kx_err_set(e, KX_EFAIL, "%s: not supported by kx-container; remove it",
+					  fields[i]);
+	}
+	{
+		jv p = member(member(root, "linux"), "rootfsPropagation");
+		if (jv_get_kind(p) == JV_KIND_STRING && strcmp(jv_string_value(p), "") &&
+		    strcmp(jv_string_value(p), "private") && strcmp(jv_string_value(p), "rprivate"))
+			return kx_err_set(e, KX_EFAIL,
+					  "linux.rootfsPropagation: \"%s\" is not supported (the root is private)",
+					  jv_string_value(p));
+	}
+	return 0;
+}
+
 int kx_oci_parse(struct kx_oci_spec *s, const char *text, size_t n, const char *bundle, kx_err *e)
 {
 	const char *rootpath;
@@ -607,6 +673,8 @@ int kx_oci_parse(struct kx_oci_spec *s, const char *text, size_t n, const char *
 		return kx_err_set(e, KX_EFAIL, "ociVersion: missing or not a string");
 	if (strncmp(jv_string_value(v), "1.", 2))
 		return kx_err_set(e, KX_EFAIL, "ociVersion: \"%s\" is not 1.x", jv_string_value(v));
+	if (check_unsupported(s->json, e) < 0)
+		return -1;
 	if (parse_process(s, member(s->json, "process"), e) < 0)
 		return -1;
 	root = member(s->json, "root");
@@ -627,6 +695,14 @@ int kx_oci_parse(struct kx_oci_spec *s, const char *text, size_t n, const char *
 		return -1;
 	if (s->hostname && s->hostname[0] && !(s->clone_flags & CLONE_NEWUTS))
 		return kx_err_set(e, KX_EFAIL, "hostname: needs a new uts namespace in linux.namespaces");
+	if (!(s->clone_flags & CLONE_NEWNS)) {
+		/* all of these change mounts: only in the container's own namespace */
+		const char *f = s->nmounts ? "mounts" : s->root_readonly ? "root.readonly" :
+				s->nmasked ? "linux.maskedPaths" : s->nreadonly ? "linux.readonlyPaths" :
+				s->ndevices ? "linux.devices" : s->nsysctl ? "linux.sysctl" : NULL;
+		if (f)
+			return kx_err_set(e, KX_EFAIL, "%s: needs a new mount namespace in linux.namespaces", f);
+	}
 	v = member(s->json, "annotations");
 	s->annotations = jv_get_kind(v) == JV_KIND_OBJECT ? v : jv_null();
 	return 0;

@@ -85,6 +85,19 @@ static const struct field *field_of(const char *type, const char *name)
 	return NULL;
 }
 
+int kx_smp_field(const char *type, const char *field, const char **elem, int *list,
+		 const char **key)
+{
+	const struct field *f = field_of(type, field);
+
+	if (!f)
+		return 0;
+	*elem = f->elem;
+	*list = f->list;
+	*key = f->key;
+	return 1;
+}
+
 static jv merge_map(jv orig, jv patch, const char *type, kx_err *e);
 
 static int is_directive(const char *k)

@@ -22,4 +22,12 @@ struct kx_err;
  * jv_invalid() with e filled for a malformed directive. */
 jv kx_smp_apply(jv original, jv patch, const char *kind, struct kx_err *e);
 
+/* How FIELD of an object of TYPE merges (TYPE: a kind, or a type this
+ * returned in *elem). 0 when no row says (a plain value, or a list replaced
+ * whole); else 1 with *elem the type of its values ("" if none is named),
+ * *list set for a list, and *key the list's merge key ("" for a set of
+ * scalars, NULL for a list replaced whole). For building patches (kx-apply). */
+int kx_smp_field(const char *type, const char *field, const char **elem, int *list,
+		 const char **key);
+
 #endif

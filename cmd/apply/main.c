@@ -117,8 +117,10 @@ static int apply_one(kx_client *c, const kx_kind *k, jv mod, const char *file, k
 		kx_log_info("Warning: resource %s/%s is missing the %s annotation which is "
 			    "required by kx-apply; it will be patched automatically",
 			    k->resource, name, KX_LAST_APPLIED);
-	jv patch = kx_apply_patch(orig, jv_copy(mod), live);
-	if (jv_object_length(jv_copy(patch)) == 0) {
+	jv patch = kx_apply_patch(orig, jv_copy(mod), live, k->kind);
+	/* kubectl's client dry run computes no patch: an object that exists
+	 * is always "configured (dry run)" */
+	if (jv_object_length(jv_copy(patch)) == 0 && dry != DRY_CLIENT) {
 		jv_free(patch);
 		say(mod, "unchanged");
 		jv_free(mod);
@@ -133,7 +135,8 @@ static int apply_one(kx_client *c, const kx_kind *k, jv mod, const char *file, k
 		kx_kind_path(&path, k, ns, name, NULL);
 		if (dry == DRY_SERVER)
 			kx_buf_adds(&path, "?dryRun=All");
-		res = kx_client_json(c, "PATCH", path.p, patch, "application/merge-patch+json", e);
+		res = kx_client_json(c, "PATCH", path.p, patch,
+				     "application/strategic-merge-patch+json", e);
 		kx_buf_free(&path);
 		if (!jv_is_valid(res)) {
 			jv_free(mod);

@@ -140,7 +140,17 @@ static int state_load(const char *id, struct state *s, kx_err *e)
 		if (!jv_is_valid(s->exit))
 			s->exit = jv_null();
 	}
-	if (jv_get_kind(s->exit) == JV_KIND_OBJECT || ct_pid_start(s->pid) != s->pid_start)
+	/* A pid of 0 or below (a damaged or hand-made state.json) is never
+	 * alive: kill(0) or kill(-1) would signal our process group or every
+	 * process on the machine. */
+	if (s->pid <= 1 || s->pid_start == 0)
+		s->pid = 0;
+	if (s->shim <= 1 || s->shim_start == 0)
+		s->shim = 0;
+	if (!kx_cgroup_path_ok(s->cgroup))
+		s->cgroup[0] = 0; /* nothing of ours to remove */
+	if (jv_get_kind(s->exit) == JV_KIND_OBJECT || s->pid <= 0 ||
+	    ct_pid_start(s->pid) != s->pid_start)
 		snprintf(s->status, sizeof s->status, "stopped");
 	else {
 		snprintf(p, sizeof p, "%s/exec.fifo", dir);
@@ -268,10 +278,6 @@ static pid_t do_create(const char *id, pid_t *pid, int run, kx_err *e)
 			   errno == ENOENT ? "does not exist" : "is not a directory");
 		goto fail;
 	}
-	if (!(c.spec.clone_flags & CLONE_NEWNS) && c.spec.nmounts) {
-		kx_err_set(e, KX_EFAIL, "mounts: need a new mount namespace in linux.namespaces");
-		goto fail;
-	}
 	if (open_ns(&c, e) < 0)
 		goto fail;
 	if (mkdir(root_dir, 0711) < 0 && errno != EEXIST) {
@@ -334,7 +340,8 @@ static pid_t do_create(const char *id, pid_t *pid, int run, kx_err *e)
 		snprintf(p, sizeof p, "%s/state.json", c.dir);
 		if (ct_write_file(p, s, strlen(s), e) < 0) {
 			free(s);
-			kill(*pid, SIGKILL);
+			if (*pid > 1)
+				kill(*pid, SIGKILL);
 			goto fail;
 		}
 		free(s);
@@ -343,7 +350,8 @@ static pid_t do_create(const char *id, pid_t *pid, int run, kx_err *e)
 		char s[32];
 		snprintf(s, sizeof s, "%d", (int)*pid);
 		if (ct_write_file(pid_file, s, strlen(s), e) < 0) {
-			kill(*pid, SIGKILL);
+			if (*pid > 1)
+				kill(*pid, SIGKILL);
 			goto fail;
 		}
 	}
@@ -458,7 +466,7 @@ static int do_kill(const char *id, const char *sig, kx_err *e)
 		state_free(&s);
 		return kx_err_set(e, KX_EFAIL, "container \"%s\" is not running", id);
 	}
-	if (kill(s.pid, n) < 0) {
+	if (s.pid <= 1 || kill(s.pid, n) < 0) {
 		state_free(&s);
 		return kx_err_set(e, KX_EFAIL, "cannot signal container \"%s\": %s", id, strerror(errno));
 	}
@@ -477,7 +485,7 @@ static int do_delete(const char *id, int force_it, kx_err *e)
 		state_free(&s);
 		return kx_err_set(e, KX_EFAIL, "container \"%s\" is running: kill it first or use --force", id);
 	}
-	if (strcmp(s.status, "stopped"))
+	if (strcmp(s.status, "stopped") && s.pid > 1)
 		kill(s.pid, SIGKILL);
 	/* the shim records the exit; wait for it to be done */
 	for (int i = 0; i < 2500 && s.shim != getpid() && shim_alive(&s); i++)
@@ -500,7 +508,7 @@ static volatile sig_atomic_t fwd_pid;
 
 static void forward(int sig)
 {
-	if (fwd_pid > 0)
+	if (fwd_pid > 1)
 		kill(fwd_pid, sig);
 }
 
@@ -557,7 +565,7 @@ static int do_exec(const char *id, char **argv, kx_err *e)
 
 	if (state_load(id, &s, e) < 0)
 		return -1;
-	if (strcmp(s.status, "running")) {
+	if (strcmp(s.status, "running") || s.pid <= 1) {
 		kx_err_set(e, KX_EFAIL, "container \"%s\" is %s, not running", id, s.status);
 		state_free(&s);
 		return -1;

@@ -273,10 +273,18 @@ static int mount_cgroup_fs(int rootfd, const struct ct *c, const struct kx_oci_m
 		if (sfd < 0)
 			return -1;
 		fdpath(sfd, target, sizeof target);
-		if (mount(src, target, NULL, MS_BIND, NULL) < 0 ||
-		    mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+		if (mount(src, target, NULL, MS_BIND, NULL) < 0) {
 			close(sfd);
 			return kx_err_set(e, KX_EFAIL, "bind cgroup \"%s\": %s", src, strerror(errno));
+		}
+		close(sfd);
+		sfd = open_in_root(rootfd, sub, 0, 0, e); /* the new mount's root */
+		if (sfd < 0)
+			return -1;
+		fdpath(sfd, target, sizeof target);
+		if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+			close(sfd);
+			return kx_err_set(e, KX_EFAIL, "bind cgroup \"%s\" read-only: %s", src, strerror(errno));
 		}
 		close(sfd);
 	}
@@ -312,12 +320,21 @@ static int do_mount(int rootfd, const struct ct *c, const struct kx_oci_mount *m
 	if (m->bind) {
 		if (mount(m->source, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
 			goto fail;
-		if (f && mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | f, NULL) < 0)
-			goto fail;
 	} else if (mount(m->source, target, m->type, f, m->data[0] ? m->data : NULL) < 0)
 		goto fail;
-	if (m->propagation && mount(NULL, target, NULL, m->propagation, NULL) < 0)
-		goto fail;
+	if ((m->bind && f) || m->propagation) {
+		/* fd still names the directory under the new mount: open the
+		 * new mount's root to change its flags or propagation */
+		close(fd);
+		fd = open_in_root(rootfd, m->dest, 0, 0, e);
+		if (fd < 0)
+			return -1;
+		fdpath(fd, target, sizeof target);
+		if (m->bind && f && mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | f, NULL) < 0)
+			goto fail;
+		if (m->propagation && mount(NULL, target, NULL, m->propagation, NULL) < 0)
+			goto fail;
+	}
 	close(fd);
 	return 0;
 fail:
@@ -325,6 +342,32 @@ fail:
 		   m->source, m->dest, strerror(errno));
 	close(fd);
 	return -1;
+}
+
+/* When the device cgroup forbids mknod (linux.resources.devices denies
+ * it), bind the host's node of the same path and number instead, as runc
+ * does: opening it is still subject to the cgroup. */
+static int bind_host_device(int dfd, const char *path, const char *name, mode_t fmt, int64_t maj,
+			    int64_t min)
+{
+	struct stat st;
+	char target[64];
+	int f, r;
+
+	if (fmt == S_IFIFO || stat(path, &st) < 0 || (st.st_mode & S_IFMT) != fmt ||
+	    st.st_rdev != makedev(maj, min))
+		return -1;
+	f = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (f < 0)
+		return -1;
+	close(f);
+	f = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (f < 0)
+		return -1;
+	fdpath(f, target, sizeof target);
+	r = mount(path, target, NULL, MS_BIND, NULL);
+	close(f);
+	return r;
 }
 
 static int make_device(int rootfd, const char *path, char type, int64_t maj, int64_t min,
@@ -350,6 +393,10 @@ static int make_device(int rootfd, const char *path, char type, int64_t maj, int
 	unlinkat(dfd, base + 1, 0);
 	if (mknodat(dfd, base + 1, fmt | (mode & 07777), makedev(maj, min)) < 0) {
 		int err = errno;
+		if (err == EPERM && bind_host_device(dfd, path, base + 1, fmt, maj, min) == 0) {
+			close(dfd);
+			return 0;
+		}
 		close(dfd);
 		return kx_err_set(e, KX_EFAIL, "device \"%s\": mknod: %s", path, strerror(err));
 	}
@@ -508,6 +555,7 @@ static void init_main(struct ct *c, int ready_fd, int go_fd)
 	kx_err e = KX_ERR_INIT;
 	char exe[PATH_MAX], msg[1100], go;
 	int clone = s->clone_flags & ~CLONE_NEWPID;
+	struct stat mnt_before;
 
 	if (kx_cgroup_enter(c->cgroup, 0, &e) < 0)
 		goto fail;
@@ -516,12 +564,23 @@ static void init_main(struct ct *c, int ready_fd, int go_fd)
 			kx_err_set(&e, KX_EFAIL, "cannot join namespace %d: %s", i, strerror(errno));
 			goto fail;
 		}
+	if (stat("/proc/self/ns/mnt", &mnt_before) < 0)
+		memset(&mnt_before, 0, sizeof mnt_before);
 	if (unshare(clone) < 0) {
 		kx_err_set(&e, KX_EFAIL, "cannot create namespaces: %s", strerror(errno));
 		goto fail;
 	}
-	if ((clone & CLONE_NEWNS) && setup_rootfs(c, &e) < 0)
-		goto fail;
+	if (clone & CLONE_NEWNS) {
+		/* Never change mounts or propagation in the mount namespace we
+		 * came from: make sure we really are in a new one. */
+		struct stat now;
+		if (stat("/proc/self/ns/mnt", &now) < 0 || now.st_ino == mnt_before.st_ino) {
+			kx_err_set(&e, KX_EFAIL, "not in a new mount namespace: refusing to set up the root");
+			goto fail;
+		}
+		if (setup_rootfs(c, &e) < 0)
+			goto fail;
+	}
 	if (!(clone & CLONE_NEWNS)) {
 		if (chroot(s->root) < 0 || chdir("/") < 0) {
 			kx_err_set(&e, KX_EFAIL, "chroot \"%s\": %s", s->root, strerror(errno));
@@ -769,7 +828,7 @@ pid_t ct_spawn(struct ct *c, pid_t *pid, kx_err *e)
 	n = read(sync[0], buf, sizeof buf - 1);
 	close(sync[0]);
 	buf[n > 0 ? n : 0] = 0;
-	if (!strncmp(buf, "ok ", 3)) {
+	if (!strncmp(buf, "ok ", 3) && atoi(buf + 3) > 1) {
 		*pid = (pid_t)atoi(buf + 3);
 		return shim;
 	}

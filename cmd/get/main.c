@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/time.h>
 #include <jq.h>
 
 #include "buf.h"
@@ -73,20 +74,41 @@ static struct {
 
 static volatile sig_atomic_t stop;
 
-static void on_signal(int sig)
+/* --timeout on a watch: a watch may wait in the HTTP client for a long time
+ * without any event, so the deadline is a timer whose signal ends the
+ * program. Output is written whole between events, with the signal held
+ * off, so no line is ever cut. */
+static void on_deadline(int sig)
 {
 	(void)sig;
-	stop = 1;
+	_exit(0);
+}
+
+static void arm_deadline(int64_t ms)
+{
+	struct itimerval it = {{0, 0}, {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000}};
+
+	signal(SIGALRM, on_deadline);
+	setitimer(ITIMER_REAL, &it, NULL);
 }
 
 static int flush_out(void)
 {
+	sigset_t block, old;
+	int rc = 0;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGALRM);
+	sigprocmask(SIG_BLOCK, &block, &old);
 	if (g.out.len) {
 		if (fwrite(g.out.p, 1, g.out.len, stdout) != g.out.len)
-			return -1;
+			rc = -1;
 		kx_buf_reset(&g.out);
 	}
-	return fflush(stdout) == 0 ? 0 : -1;
+	if (fflush(stdout) != 0)
+		rc = -1;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return rc;
 }
 
 /* --- output ---------------------------------------------------------------- */
@@ -319,10 +341,10 @@ static int on_event(void *arg, const char *line, size_t len)
 					    jv_string(kx_kind_api_version(w->k, av, sizeof av)));
 		jv_free(k);
 		if (!strcmp(type, "DELETED")) {
+			/* the key first: watch_print consumes obj */
 			jv key = key_of(obj);
-			w->known = jv_object_delete(w->known, key);
 			watch_print(w, obj);
-			w->known = jv_object_delete(w->known, key_of(obj));
+			w->known = jv_object_delete(w->known, key);
 		} else {
 			watch_print(w, obj);
 		}
@@ -426,10 +448,6 @@ static int watch(kx_client *c, const kx_kind *k, const char *name, const char *r
 				kx_buf_str(&fs), extra.p);
 		kx_buf_free(&extra);
 		kx_buf_free(&fs);
-		if (g.deadline_ms) {
-			int64_t left = g.deadline_ms - kx_now_ms();
-			kx_client_set_timeout(c, left > 0 ? (long)left : 1);
-		}
 		kx_err_clear(&w.err);
 		w.gone = 0;
 		kx_log_debug(1, "watching %s", path.p);
@@ -669,8 +687,6 @@ int main(int argc, char **argv)
 
 	if (!(client = kx_client_new(server, &e)))
 		goto fail;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 
 	/* fetch, grouping consecutive targets of one kind into one table */
@@ -779,6 +795,8 @@ int main(int argc, char **argv)
 		}
 		if (flush_out() < 0)
 			return kx_cli_exit(KX_EFAIL);
+		if (timeout_ms)
+			arm_deadline(timeout_ms);
 		int rc = watch(client, targets[0].k, name, list_rv, all, &e);
 		free(list_rv);
 		if (rc < 0)

@@ -2,6 +2,7 @@
  * runs git-NAME: any kx-NAME found beside kx itself or on PATH. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,7 +180,8 @@ static void local_page(const char *name, char *out, size_t n)
 }
 
 /* Run argv and return its exit status (-1 if it could not run). */
-static int run(char *const argv[])
+/* Run argv and wait; quiet: with its output thrown away. */
+static int run(char *const argv[], int quiet)
 {
 	pid_t pid;
 	int st;
@@ -188,6 +190,13 @@ static int run(char *const argv[])
 	if ((pid = fork()) < 0)
 		return -1;
 	if (pid == 0) {
+		if (quiet) {
+			int fd = open("/dev/null", O_WRONLY);
+			if (fd >= 0) {
+				dup2(fd, 1);
+				dup2(fd, 2);
+			}
+		}
 		execvp(argv[0], argv);
 		_exit(127);
 	}
@@ -209,12 +218,13 @@ static int help_one(const char *name)
 	local_page(name, page, sizeof page);
 	if (page[0]) {
 		char *argv[] = {"man", "-l", page, NULL};
-		if (run(argv) == 0)
+		if (run(argv, 0) == 0)
 			return 0;
 	} else {
-		char *argv[] = {"man", page, NULL};
+		/* ask man quietly first: no "No manual entry" before --help */
+		char *where[] = {"man", "-w", page, NULL}, *argv[] = {"man", page, NULL};
 		snprintf(page, sizeof page, "kx-%s", name);
-		if (run(argv) == 0)
+		if (run(where, 1) == 0 && run(argv, 0) == 0)
 			return 0;
 	}
 	/* no man, or no page: the program's own --help */

@@ -59,6 +59,8 @@ static const struct kx_opt opts[] = {
 	{"log-dir", required_argument, OPT_LOG_DIR, "DIR",
 	 "where container logs go (default /var/log/kx/pods)"},
 	{"bridge", required_argument, OPT_BRIDGE, "NAME", "the pods' bridge (default kx0)"},
+	{"filename", required_argument, 'f', "FILE",
+	 "run the pods in FILE (JSON or YAML, with their ConfigMaps and Secrets) without a store"},
 	{"once", no_argument, OPT_ONCE, NULL, "one pass, then exit (the pods keep running)"},
 	{"dry-run", no_argument, OPT_DRY_RUN, NULL, "print the actions for pods, do not act"},
 	{"no-probes", no_argument, OPT_NO_PROBES, NULL,
@@ -113,7 +115,8 @@ int main(int argc, char **argv)
 	char host[256], lockpath[4200];
 	kx_client *cl;
 	int c, lock, status = 0;
-	int64_t next_node = 0;
+	int64_t next_node = 0, next_full = 0;
+	int need_full = 1;
 
 	cfg.root = "/var/lib/kx";
 	cfg.log_dir = "/var/log/kx/pods";
@@ -142,6 +145,7 @@ int main(int argc, char **argv)
 		case OPT_LOG_DIR: cfg.log_dir = optarg; break;
 		case OPT_BRIDGE: cfg.bridge = optarg; break;
 		case OPT_ONCE: cfg.once = 1; break;
+		case 'f': cfg.file = optarg; break;
 		case OPT_DRY_RUN: cfg.dry_run = 1; break;
 		case OPT_NO_PROBES: cfg.probes = 0; break;
 		case OPT_LOG_MAX: cfg.log_max = strtoll(optarg, NULL, 10); break;
@@ -206,15 +210,20 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	if (cfg.file)
+		cfg.probes = cfg.probes && !cfg.once;
 	if (!cfg.once && nr_serve_start(&cfg, &e) < 0) {
 		kx_err_print(&e);
 		kx_client_free(cl);
 		return KX_EFAIL;
 	}
 	nr_pods_init(&cfg);
+	/* A full pass over the pods when the store (or the file) says something
+	 * changed, when a container changed state in the runtime, when a probe
+	 * verdict changed, and every 10 s regardless; probes in between. */
 	while (!stop) {
 		int64_t now = kx_now_ms();
-		if (now >= next_node) {
+		if (now >= next_node && !cfg.file) {
 			if (nr_node_sync(cl, &cfg, 1, &e) < 0) {
 				kx_err_print(&e);
 				status = e.status ? e.status : KX_EFAIL;
@@ -223,15 +232,26 @@ int main(int argc, char **argv)
 			} else
 				next_node = now + 10000;
 		}
-		if (nr_pods_sync(cl, &cfg, &e) < 0) {
-			kx_err_print(&e);
-			status = e.status ? e.status : KX_EFAIL;
-			kx_err_clear(&e);
-		} else if (!cfg.once)
-			status = 0;
+		if (need_full || now >= next_full) {
+			need_full = 0;
+			next_full = now + 10000;
+			if (nr_pods_sync(cl, &cfg, &e) < 0) {
+				kx_err_print(&e);
+				status = e.status ? e.status : KX_EFAIL;
+				kx_err_clear(&e);
+				next_full = now + 1000;
+			} else if (!cfg.once)
+				status = 0;
+		}
 		if (cfg.once)
 			break;
-		nr_pods_wait(&cfg, next_node - kx_now_ms() < 1000 ? next_node - kx_now_ms() : 1000);
+		if (nr_pods_probe(&cfg))
+			need_full = 1;
+		now = kx_now_ms();
+		if (nr_pods_wait(&cfg, need_full ? 0 : next_node - now < 1000 ? next_node - now : 1000))
+			need_full = 1;
+		if (nr_pods_relist(&cfg))
+			need_full = 1;
 	}
 	nr_serve_stop();
 	kx_client_free(cl);

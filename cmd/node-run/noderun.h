@@ -32,6 +32,7 @@ struct nr_config {
 	const char *pod_cidr;     /* "" when none */
 	const char *cluster_dns;  /* "" when none */
 	const char *cluster_domain;
+	const char *file;         /* -f: pods from this file, not the store */
 	const char *runtime;      /* kx-container */
 	const char *image_tool;   /* kx-image */
 	const char *node_ip;      /* InternalIP, default 127.0.0.1 */
@@ -78,8 +79,14 @@ int nr_node_sync(kx_client *cl, const struct nr_config *c, int status_too, struc
 void nr_pods_init(struct nr_config *c);
 /* One pass over the pods bound to this node. */
 int nr_pods_sync(kx_client *cl, struct nr_config *c, struct kx_err *e);
-/* Sleep until a pod changes in the store, or ms pass. */
-void nr_pods_wait(struct nr_config *c, int64_t ms);
+/* Sleep until a pod changes in the store (or the -f file), or ms pass;
+ * 1 when something changed. */
+int nr_pods_wait(struct nr_config *c, int64_t ms);
+/* Run the probes that are due on the pods of the last pass; 1 when a
+ * verdict changed. */
+int nr_pods_probe(struct nr_config *c);
+/* List the runtime's containers; 1 when that changed since the last look. */
+int nr_pods_relist(struct nr_config *c);
 
 /* ---- logs.c ---- */
 /* Serve /containerLogs/NS/POD/CONTAINER on c->port, as the kubelet. */

@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 
 #include "buf.h"
+#include "cgroup.h"
 #include "clock.h"
 #include "err.h"
 #include "event.h"
@@ -284,7 +285,63 @@ static void trim(kx_buf *b)
 
 /* ---- the runtime, through its command line (runc's) ---------------------- */
 
+/* `runtime list`, once per pass: {id: "running"|"created"|"stopped"}; the
+ * first three columns (ID, PID, STATUS) are the same in runc's. */
+static jv rt_listed = {0};
+static int rt_listed_ok;
+
+static jv rt_list(const struct nr_config *c)
+{
+	char *argv[] = {(char *)c->runtime, "list", NULL};
+	kx_buf out = KX_BUF_INIT;
+	jv m = jv_object();
+	char *save = NULL;
+
+	out.max = 16 << 20;
+	if (run(argv, NULL, NULL, &out, NULL, 20000) != 0) {
+		kx_buf_free(&out);
+		jv_free(m);
+		return jv_invalid();
+	}
+	for (char *line = strtok_r(out.p ? out.p : (char *)"", "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char id[300], pid[32], status[32];
+		if (sscanf(line, "%299s %31s %31s", id, pid, status) != 3 || !strcmp(id, "ID"))
+			continue;
+		m = jv_object_set(m, jv_string(id), jv_string(status));
+	}
+	kx_buf_free(&out);
+	return m;
+}
+
+static void rt_relist(const struct nr_config *c)
+{
+	if (rt_listed_ok)
+		jv_free(rt_listed);
+	rt_listed = rt_list(c);
+	rt_listed_ok = jv_is_valid(rt_listed);
+}
+
+static jv rt_state_exec(const struct nr_config *c, const char *id);
+
+/* The state of id: from the list when it is running or created (all the
+ * pass needs then), else from `runtime state` (exit code, OOM). */
 static jv rt_state(const struct nr_config *c, const char *id)
+{
+	if (rt_listed_ok) {
+		jv s = jv_object_get(jv_copy(rt_listed), jv_string(id));
+		if (jv_is_valid(s) && (!strcmp(jv_string_value(s), "running") ||
+				       !strcmp(jv_string_value(s), "created")))
+			return jv_object_set(jv_object(), jv_string("status"), s);
+		int absent = !jv_is_valid(s);
+		jv_free(s);
+		if (absent)
+			return jv_invalid();
+	}
+	return rt_state_exec(c, id);
+}
+
+static jv rt_state_exec(const struct nr_config *c, const char *id)
 {
 	char *argv[] = {(char *)c->runtime, "state", (char *)id, NULL};
 	kx_buf out = KX_BUF_INIT, err = KX_BUF_INIT;
@@ -388,8 +445,22 @@ static int rt_create_start(const struct nr_config *c, const char *id, const char
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		snprintf(msg, msgn, "%s create failed (status %d); see the container's log",
-			 c->runtime, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		/* the runtime's message went to the container's stderr: its log */
+		kx_buf lb = KX_BUF_INIT;
+		kx_err le = KX_ERR_INIT;
+		const char *why = "";
+		usleep(50000);
+		if (kx_buf_read_file(&lb, logfile, 1 << 20, &le) == 0 && lb.len) {
+			trim(&lb);
+			char *nl = strrchr(lb.p, '\n');
+			why = nl ? nl + 1 : lb.p;
+			const char *f = strstr(why, " F ");
+			if (f)
+				why = f + 3;
+		}
+		snprintf(msg, msgn, "%s create failed: %s", c->runtime,
+			 *why ? why : "(no message)");
+		kx_buf_free(&lb);
 		rt_simple(c, "delete", id, NULL);
 		return -1;
 	}
@@ -407,11 +478,13 @@ static int rt_create_start(const struct nr_config *c, const char *id, const char
 static int image_pull(const struct nr_config *c, const char *image, const char *policy, char *msg,
 		      size_t msgn)
 {
-	char *have[] = {(char *)c->image_tool, "inspect", (char *)image, NULL};
-	char *pull[] = {(char *)c->image_tool, "pull", (char *)image, NULL};
+	char root[4200];
+	char *have[] = {(char *)c->image_tool, "--root", root, "inspect", (char *)image, NULL};
+	char *pull[] = {(char *)c->image_tool, "--root", root, "pull", "-q", (char *)image, NULL};
 	kx_buf out = KX_BUF_INIT, err = KX_BUF_INIT;
 	int present, r;
 
+	snprintf(root, sizeof root, "%s/images", c->root);
 	out.max = err.max = 1 << 20;
 	present = run(have, NULL, NULL, &out, NULL, 20000) == 0;
 	kx_buf_free(&out);
@@ -437,12 +510,14 @@ static int image_pull(const struct nr_config *c, const char *image, const char *
 static jv image_prepare(const struct nr_config *c, const char *image, const char *rootfs,
 			char *digest, size_t dn, char *msg, size_t msgn)
 {
-	char *insp[] = {(char *)c->image_tool, "inspect", (char *)image, NULL};
-	char *unpack[] = {(char *)c->image_tool, "unpack", (char *)image, (char *)rootfs, NULL};
+	char root[4200];
+	char *insp[] = {(char *)c->image_tool, "--root", root, "inspect", (char *)image, NULL};
+	char *unpack[] = {(char *)c->image_tool, "--root", root, "unpack", (char *)image, (char *)rootfs, NULL};
 	kx_buf out = KX_BUF_INIT, err = KX_BUF_INIT;
 	kx_err e = KX_ERR_INIT;
 	jv v, cfg;
 
+	snprintf(root, sizeof root, "%s/images", c->root);
 	out.max = err.max = 4 << 20;
 	if (run(insp, NULL, NULL, &out, &err, 20000) != 0) {
 		trim(&err);
@@ -505,6 +580,8 @@ static void netns_name(const char *uid, char *buf, size_t n)
 	char u[16];
 	size_t k = 0;
 
+	if (!strncmp(uid, "static-", 7))
+		uid += 7;
 	for (const char *s = uid; *s && k < 12; s++)
 		if (*s != '-')
 			u[k++] = *s;
@@ -1060,6 +1137,47 @@ static void pod_cgroup(jv pod, const char *uid, char *buf, size_t n)
 			 uid);
 }
 
+/* The pod's cgroup, with the sums of its containers' limits where every
+ * container has one, as the kubelet's pod-level cgroups by QoS class. */
+static void pod_cgroup_create(jv pod, const char *cg)
+{
+	struct kx_cgroup_limits lim = KX_CGROUP_LIMITS_INIT;
+	jv cs = arr(pod, "spec.containers");
+	int64_t mem = 0, cpu = 0, req = 0;
+	int all_mem = 1, all_cpu = 1;
+	kx_err e = KX_ERR_INIT;
+
+	if (kx_cgroup_exists(cg))
+		goto out;
+	jv_array_foreach(cs, i, c)
+	{
+		int64_t m = nr_quantity_milli(kx_jv_get(jv_copy(c), "resources.limits.memory"));
+		int64_t l = nr_quantity_milli(kx_jv_get(jv_copy(c), "resources.limits.cpu"));
+		int64_t r = nr_quantity_milli(kx_jv_get(jv_copy(c), "resources.requests.cpu"));
+		if (m > 0)
+			mem += m / 1000;
+		else
+			all_mem = 0;
+		if (l > 0)
+			cpu += l;
+		else
+			all_cpu = 0;
+		req += r > 0 ? r : (l > 0 ? l : 0);
+		jv_free(c);
+	}
+	if (all_mem && mem > 0)
+		lim.memory = mem;
+	if (all_cpu && cpu > 0) {
+		lim.cpu_period = 100000;
+		lim.cpu_quota = cpu * 100000 / 1000;
+	}
+	lim.cpu_shares = (uint64_t)(req * 1024 / 1000 < 2 ? 2 : req * 1024 / 1000);
+	if (kx_cgroup_create(cg, &lim, &e) < 0)
+		kx_log_debug(1, "pod cgroup \"%s\": %s", cg, e.msg);
+out:
+	jv_free(cs);
+}
+
 /* Remove the pod's cgroup (its containers' are gone) in every hierarchy. */
 static void pod_cgroup_remove(const char *cg)
 {
@@ -1198,10 +1316,12 @@ int nr_should_restart(const char *policy, int code)
 /* ---- the pass ---------------------------------------------------------------- */
 
 struct pass {
-	kx_client *cl;
+	kx_client *cl;     /* NULL with -f */
 	struct nr_config *c;
-	jv objs;   /* {"configmaps":{},"secrets":{}} for the pod at hand */
+	jv objs;           /* {"configmaps":{},"secrets":{}} for the pod at hand */
 	int64_t now;
+	jv file_objs;      /* with -f: every object of the file */
+	jv cache;          /* "configmaps/NS/NAME" -> object or null, for this pass */
 };
 
 static void fetch_refs(struct pass *ps, jv pod)
@@ -1253,10 +1373,39 @@ static void fetch_refs(struct pass *ps, jv pod)
 				jv_free(have);
 				if (got)
 					continue;
-				char path[700];
+				char path[700], ck[800];
 				kx_err e = KX_ERR_INIT;
+				jv o = jv_invalid();
 				snprintf(path, sizeof path, "/api/v1/namespaces/%s/%s/%s", ns, coll, name);
-				jv o = kx_client_get(ps->cl, path, &e);
+				snprintf(ck, sizeof ck, "%s/%s/%s", coll, ns, name);
+				jv cached = jv_object_get(jv_copy(ps->cache), jv_string(ck));
+				if (jv_is_valid(cached)) {
+					if (jv_get_kind(cached) == JV_KIND_OBJECT) {
+						jv m = kx_jv_get(jv_copy(ps->objs), coll);
+						m = jv_object_set(m, jv_string(name), cached);
+						ps->objs = jv_object_set(ps->objs, jv_string(coll), m);
+					} else
+						jv_free(cached);
+					continue;
+				}
+				jv_free(cached);
+				if (ps->cl)
+					o = kx_client_get(ps->cl, path, &e);
+				else if (jv_get_kind(ps->file_objs) == JV_KIND_ARRAY) {
+					jv_array_foreach(ps->file_objs, fi, fo)
+					{
+						char fk[64], fn[256], fns[256];
+						nr_str(fo, "kind", fk, sizeof fk, "");
+						nr_str(fo, "metadata.name", fn, sizeof fn, "");
+						nr_str(fo, "metadata.namespace", fns, sizeof fns, "default");
+						if (!jv_is_valid(o) && !strcmp(fn, name) && !strcmp(fns, ns) &&
+						    !strcmp(fk, secret ? "Secret" : "ConfigMap"))
+							o = jv_copy(fo);
+						jv_free(fo);
+					}
+				}
+				ps->cache = jv_object_set(ps->cache, jv_string(ck),
+							  jv_is_valid(o) ? jv_copy(o) : jv_null());
 				if (jv_is_valid(o)) {
 					jv m = kx_jv_get(jv_copy(ps->objs), coll);
 					m = jv_object_set(m, jv_string(name), o);
@@ -1368,7 +1517,11 @@ static int ctr_start(struct podctx *p, jv ctr, struct ctr *k)
 		return -1;
 	}
 	k->attempt++;
-	snprintf(k->id, sizeof k->id, "%.8s-%s-%d", p->uid, k->name, k->attempt);
+	{
+		char ns_name[64];
+		netns_name(p->uid, ns_name, sizeof ns_name); /* kx-<12 chars of the uid> */
+		snprintf(k->id, sizeof k->id, "%s-%s-%d", ns_name + 3, k->name, k->attempt);
+	}
 	snprintf(bundle, sizeof bundle, "%s/bundles/%s", p->dir, k->id);
 	snprintf(rootfs, sizeof rootfs, "%s/rootfs", bundle);
 	mkdirs(bundle, 0755);
@@ -1407,6 +1560,25 @@ static int ctr_start(struct podctx *p, jv ctr, struct ctr *k)
 	}
 	b.cgroup = cg;
 	b.volumes = p->volumes;
+	{
+		/* a subPath that does not exist yet is made, as the kubelet does */
+		jv vms = arr(ctr, "volumeMounts");
+		jv_array_foreach(vms, i, vm)
+		{
+			char vn[256], sub[1024], dir[5400];
+			nr_str(vm, "name", vn, sizeof vn, "");
+			nr_str(vm, "subPath", sub, sizeof sub, "");
+			jv base = jv_object_get(jv_copy(p->volumes), jv_string(vn));
+			if (sub[0] && sub[0] != '/' && !strstr(sub, "..") && jv_get_kind(base) == JV_KIND_STRING) {
+				snprintf(dir, sizeof dir, "%s/%s", jv_string_value(base), sub);
+				if (access(dir, F_OK) != 0)
+					mkdirs(dir, 0755);
+			}
+			jv_free(base);
+			jv_free(vm);
+		}
+		jv_free(vms);
+	}
 	spec = nr_oci_spec(jv_copy(p->pod), jv_copy(ctr), img, env, &b, msg, sizeof msg);
 	if (envmsg[0] || msg[0]) {
 		jv_free(spec);
@@ -1459,7 +1631,7 @@ static void event(struct podctx *p, const char *type, const char *reason, const 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	if (p->ps->c->dry_run)
+	if (p->ps->c->dry_run || !p->ps->cl)
 		return;
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (kx_event_record(p->ps->cl, p->pod, &ev, &now, &e) < 0)
@@ -1539,7 +1711,7 @@ static jv ctr_sync(struct podctx *p, jv ctr, int init, int may_start, int *ok_ou
 			else if (init && !strcmp(p->policy, "Never"))
 				k.done = 1;
 			if (!k.done) {
-				k.backoff_until = k.finished + nr_backoff(k.restarts + 1, k.finished - k.started);
+				k.backoff_until = k.finished + nr_backoff(k.restarts, k.finished - k.started);
 			}
 		}
 	} else if (k.id[0] && !k.finished && k.started) {
@@ -1765,8 +1937,11 @@ static void pod_teardown(struct podctx *p)
 	}
 	volumes_down(p->dir);
 	sandbox_down(c, p->dir, p->uid);
-	if (p->cgroup[0])
-		pod_cgroup_remove(p->cgroup);
+	if (p->cgroup[0]) {
+		kx_err e = KX_ERR_INIT;
+		if (kx_cgroup_destroy(p->cgroup, &e) < 0)
+			pod_cgroup_remove(p->cgroup);
+	}
 	rm_rf(p->dir);
 	kx_log_debug(1, "tore down pod \"%s/%s\"", p->ns, p->name);
 }
@@ -1787,6 +1962,20 @@ static void pod_status_write(struct podctx *p, jv status)
 		kx_json_print(jv_object_set(a, jv_string("status"), status), 0);
 		return;
 	}
+	if (!p->ps->cl) {
+		/* -f: the status goes to stdout, and to a file for the next pass */
+		char sp[4200];
+		jv line = jv_object();
+		snprintf(sp, sizeof sp, "%s/status.json", p->dir);
+		write_json_file(sp, jv_copy(status));
+		line = jv_object_set(line, jv_string("namespace"), jv_string(p->ns));
+		line = jv_object_set(line, jv_string("name"), jv_string(p->name));
+		line = jv_object_set(line, jv_string("status"), jv_copy(status));
+		kx_json_print(line, 0);
+		fflush(stdout);
+		p->pod = jv_object_set(p->pod, jv_string("status"), status);
+		return;
+	}
 	pod = jv_object_set(jv_copy(p->pod), jv_string("status"), status);
 	snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s/status", p->ns, p->name);
 	r = kx_client_json(p->ps->cl, "PUT", path, pod, NULL, &e);
@@ -1800,7 +1989,7 @@ static void pod_status_write(struct podctx *p, jv status)
 	jv_free(r);
 }
 
-static void pod_sync(struct pass *ps, jv pod)
+static void pod_sync(struct pass *ps, jv pod, jv *kept)
 {
 	struct podctx p = {0};
 	struct nr_config *c = ps->c;
@@ -1883,8 +2072,11 @@ static void pod_sync(struct pass *ps, jv pod)
 	}
 	mkdirs(p.dir, 0755);
 	snprintf(path, sizeof path, "%s/pod.json", p.dir);
-	if (!c->dry_run)
-		write_json_file(path, jv_copy(pod));
+	if (!c->dry_run) {
+		char *text = kx_json_dump(kx_jv_del(jv_copy(pod), "status"), 0);
+		update_file(path, text, strlen(text), 0644);
+		free(text);
+	}
 	fetch_refs(ps, pod);
 
 	/* sandbox */
@@ -1901,6 +2093,8 @@ static void pod_sync(struct pass *ps, jv pod)
 		if (!c->dry_run)
 			write_etc(c, pod, p.dir, p.ip, hostname);
 	}
+	if (!c->dry_run && sandbox_ok)
+		pod_cgroup_create(pod, p.cgroup);
 	p.volumes = c->dry_run ? jv_object() : volumes_up(c, pod, p.dir, ps->objs, &f, p.vol_msg, sizeof p.vol_msg);
 
 	/* init containers, in order, each to success */
@@ -1991,15 +2185,55 @@ static void pod_sync(struct pass *ps, jv pod)
 	status = jv_object_set(status, jv_string("qosClass"), jv_string(nr_qos_class(pod)));
 	pod_status_write(&p, status);
 
-	/* probes, in process, on what we just reported */
-	if (c->probes && !c->dry_run) {
-		jv pp = kx_jv_get(jv_copy(p.pod), "status.phase");
-		if (jv_get_kind(pp) == JV_KIND_STRING && !strcmp(jv_string_value(pp), "Running"))
-			kx_probe_pod(p.pod, c->root, c->runtime, (int64_t)time(NULL), 0, NULL, NULL);
-		jv_free(pp);
-	}
 	jv_free(p.volumes);
-	jv_free(p.pod);
+	*kept = jv_array_append(*kept, p.pod);
+}
+
+/* ---- between passes: probes and the runtime's list ------------------------ */
+
+static jv last_pods = {0}; /* the pods of the last pass, with their status */
+
+static void on_probe(void *arg, jv pod, const char *container, const char *type,
+		     const kx_probe *p, const kx_probe_result *r, const kx_probe_state *s,
+		     int changed)
+{
+	int *any = arg;
+
+	if (changed)
+		*any = 1;
+	if (!r->ok && kx_verbose)
+		kx_log_debug(1, "%s probe of \"%s\" failed: %s", type, container, r->reason);
+}
+
+int nr_pods_probe(struct nr_config *c)
+{
+	int changed = 0;
+
+	if (!c->probes || c->dry_run || jv_get_kind(last_pods) != JV_KIND_ARRAY)
+		return 0;
+	jv_array_foreach(last_pods, i, pod)
+	{
+		char phase[32];
+		if (!strcmp(nr_str(pod, "status.phase", phase, sizeof phase, ""), "Running"))
+			kx_probe_pod(pod, c->root, c->runtime, (int64_t)time(NULL), 0, on_probe, &changed);
+		jv_free(pod);
+	}
+	return changed;
+}
+
+int nr_pods_relist(struct nr_config *c)
+{
+	jv now = rt_list(c);
+	int changed;
+
+	if (!jv_is_valid(now))
+		return 1; /* a runtime without list: a full pass every time */
+	changed = !rt_listed_ok || !kx_jv_equal(jv_copy(rt_listed), jv_copy(now));
+	if (rt_listed_ok)
+		jv_free(rt_listed);
+	rt_listed = now;
+	rt_listed_ok = 1;
+	return changed;
 }
 
 /* ---- the watch that wakes the loop --------------------------------------- */
@@ -2042,7 +2276,7 @@ static void *watch_main(void *arg)
 
 void nr_pods_init(struct nr_config *c)
 {
-	if (c->once || watcher_on)
+	if (c->once || watcher_on || c->file)
 		return;
 	if (pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) < 0)
 		return;
@@ -2052,37 +2286,86 @@ void nr_pods_init(struct nr_config *c)
 	}
 }
 
-void nr_pods_wait(struct nr_config *c, int64_t ms)
+int nr_pods_wait(struct nr_config *c, int64_t ms)
 {
 	struct pollfd pf = {wake_fd[0], POLLIN, 0};
 	char buf[256];
+	static struct timespec file_mtime;
+	struct stat st;
+	int woke = 0;
 
-	(void)c;
-	if (ms <= 0)
-		return;
-	if (wake_fd[0] < 0) {
-		usleep((useconds_t)ms * 1000);
-		return;
+	if (ms > 0) {
+		if (wake_fd[0] < 0)
+			usleep((useconds_t)ms * 1000);
+		else if (poll(&pf, 1, (int)ms) > 0) {
+			usleep(20000); /* let a burst of events arrive */
+			while (read(wake_fd[0], buf, sizeof buf) > 0)
+				;
+			woke = 1;
+		}
 	}
-	if (poll(&pf, 1, (int)ms) > 0) {
-		usleep(20000); /* let a burst of events arrive */
-		while (read(wake_fd[0], buf, sizeof buf) > 0)
-			;
+	if (c->file && stat(c->file, &st) == 0 &&
+	    (st.st_mtim.tv_sec != file_mtime.tv_sec || st.st_mtim.tv_nsec != file_mtime.tv_nsec)) {
+		file_mtime = st.st_mtim;
+		woke = 1;
 	}
+	return woke;
 }
 
 /* ---- the pass --------------------------------------------------------------- */
 
+/* The Pods of a file, as the kubelet's static pods: bound to this node,
+ * with a uid made from their namespace and name, and the status of the
+ * last pass. Borrows objs. */
+static jv static_pods(const struct nr_config *c, jv objs)
+{
+	jv out = jv_array();
+
+	jv_array_foreach(objs, i, o)
+	{
+		char kind[64], ns[256], name[256], uid[64], sp[4400];
+		uint64_t h = 1469598103934665603ull;
+		nr_str(o, "kind", kind, sizeof kind, "");
+		if (strcmp(kind, "Pod")) {
+			jv_free(o);
+			continue;
+		}
+		nr_str(o, "metadata.namespace", ns, sizeof ns, "default");
+		nr_str(o, "metadata.name", name, sizeof name, "");
+		for (const char *s = ns; *s; s++)
+			h = (h ^ (unsigned char)*s) * 1099511628211ull;
+		h = (h ^ '/') * 1099511628211ull;
+		for (const char *s = name; *s; s++)
+			h = (h ^ (unsigned char)*s) * 1099511628211ull;
+		if (!kind_is_string(o, "metadata.uid")) {
+			snprintf(uid, sizeof uid, "static-%016llx", (unsigned long long)h);
+			o = kx_jv_set(o, "metadata.uid", jv_string(uid));
+		} else
+			nr_str(o, "metadata.uid", uid, sizeof uid, "");
+		o = kx_jv_set(o, "metadata.namespace", jv_string(ns));
+		o = kx_jv_set(o, "spec.nodeName", jv_string(c->node));
+		snprintf(sp, sizeof sp, "%s/pods/%s/status.json", c->root, uid);
+		jv st = read_json_file(sp);
+		if (jv_is_valid(st) && jv_get_kind(st) == JV_KIND_OBJECT)
+			o = jv_object_set(o, jv_string("status"), st);
+		else
+			jv_free(st);
+		out = jv_array_append(out, o);
+	}
+	return out;
+}
+
 int nr_pods_sync(kx_client *cl, struct nr_config *c, kx_err *e)
 {
 	kx_buf path = KX_BUF_INIT;
-	struct pass ps = {cl, c, jv_null(), (int64_t)time(NULL)};
+	struct pass ps = {cl, c, jv_null(), (int64_t)time(NULL), jv_null(), jv_object()};
 	char sel[300], dir[4200];
-	jv pods, seen = jv_object();
+	jv pods, seen = jv_object(), kept = jv_array();
 	DIR *d;
 	struct dirent *de;
 
-	if (!c->pod_cidr[0]) {
+	rt_relist(c);
+	if (!c->pod_cidr[0] && !c->file) {
 		/* the Node's spec.podCIDR, as the kubelet takes it */
 		static char cidr[64];
 		char np[300];
@@ -2093,13 +2376,27 @@ int nr_pods_sync(kx_client *cl, struct nr_config *c, kx_err *e)
 			c->pod_cidr = cidr;
 		jv_free(n);
 	}
-	snprintf(sel, sizeof sel, "spec.nodeName=%s", c->node);
-	kx_buf_adds(&path, "/api/v1/pods?fieldSelector=");
-	kx_url_escape(&path, sel);
-	pods = kx_input_list(cl, path.p, "Pod", NULL, e);
+	if (c->file) {
+		ps.cl = NULL;
+		ps.file_objs = kx_input_load(c->file, e);
+		if (!jv_is_valid(ps.file_objs)) {
+			jv_free(seen);
+			jv_free(kept);
+			jv_free(ps.cache);
+			return -1;
+		}
+		pods = static_pods(c, ps.file_objs);
+	} else {
+		snprintf(sel, sizeof sel, "spec.nodeName=%s", c->node);
+		kx_buf_adds(&path, "/api/v1/pods?fieldSelector=");
+		kx_url_escape(&path, sel);
+		pods = kx_input_list(cl, path.p, "Pod", NULL, e);
+	}
 	kx_buf_free(&path);
 	if (!jv_is_valid(pods)) {
 		jv_free(seen);
+		jv_free(kept);
+		jv_free(ps.cache);
 		return kx_err_wrap(e, "pods of node \"%s\"", c->node);
 	}
 	jv_array_foreach(pods, i, pod)
@@ -2112,7 +2409,7 @@ int nr_pods_sync(kx_client *cl, struct nr_config *c, kx_err *e)
 			continue;
 		}
 		seen = jv_object_set(seen, jv_string(uid), jv_true());
-		pod_sync(&ps, pod);
+		pod_sync(&ps, pod, &kept);
 	}
 	jv_free(pods);
 	/* pods that are gone from the store: kill and clean up what is left */
@@ -2147,5 +2444,9 @@ int nr_pods_sync(kx_client *cl, struct nr_config *c, kx_err *e)
 	}
 	jv_free(seen);
 	jv_free(ps.objs);
+	jv_free(ps.file_objs);
+	jv_free(ps.cache);
+	jv_free(last_pods);
+	last_pods = kept;
 	return 0;
 }

@@ -240,7 +240,7 @@ int px_diff(px_ops *ops, const px_ruleset *old, const px_ruleset *new)
 
 int px_ops_render(kx_buf *b, const px_ops *ops)
 {
-	static const char *const names[] = {"add table",     "add chain",   "delete element",
+	static const char *const names[] = {"delete table", "add table",     "add chain",   "delete element",
 					    "flush chain",   "replace chain", "delete set",
 					    "add set",       "add rules",   "add element",
 					    "delete chain",  "delete set"};

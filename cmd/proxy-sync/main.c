@@ -40,7 +40,7 @@ static const struct kx_opt opts[] = {
 	{"server", required_argument, KX_OPT_SERVER, "URL", "the store (default $KX_SERVER or " KX_DEFAULT_SERVER ")"},
 	{"dry-run", no_argument, OPT_DRY_RUN, NULL, "print the ruleset as nft -f text (ipvsadm-restore text with --mode ipvs)"},
 	{"watch", no_argument, OPT_WATCH, NULL, "keep syncing as services and endpoints change"},
-	{"sync-period", required_argument, OPT_SYNC_PERIOD, "DURATION", "with --watch, full resync this often (default 30s)"},
+	{"sync-period", required_argument, OPT_SYNC_PERIOD, "DURATION", "with --watch, full resync this often (default 1h)"},
 	{"lock", required_argument, OPT_LOCK, "FILE", "lock file of one-shot runs (default /run/lock/kx-proxy-sync.lock)"},
 	{"node", required_argument, OPT_NODE, "NAME", "this node's name, for Local traffic policies (default: host name)"},
 	{"hostname", required_argument, OPT_NODE, "NAME", "the same as --node"},
@@ -218,6 +218,37 @@ static jv observe_store(kx_client *cl, kx_err *e)
 	return all;
 }
 
+/* -f FILE: JSON is parsed by jq's parser directly (a List of 10,000
+ * services is read several times faster than through the YAML path);
+ * anything else goes through kx_input_parse. */
+static jv load_objects(const char *path, kx_err *e)
+{
+	kx_buf b = KX_BUF_INIT;
+	const char *p;
+	jv v;
+
+	if (kx_buf_read_file(&b, path, KX_INPUT_MAX, e) < 0) {
+		kx_buf_free(&b);
+		return jv_invalid();
+	}
+	for (p = kx_buf_str(&b); *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'; p++)
+		;
+	if (*p == '{' || *p == '[') {
+		v = kx_json_parse(b.p, b.len, e);
+		if (jv_is_valid(v)) {
+			kx_buf_free(&b);
+			return kx_input_flatten(jv_get_kind(v) == JV_KIND_ARRAY
+							? v
+							: jv_array_append(jv_array(), v));
+		}
+		jv_free(v);
+		kx_err_clear(e); /* perhaps YAML after all: let that parser say */
+	}
+	v = kx_input_parse(b.p ? b.p : "", b.len, strcmp(path, "-") ? path : "<stdin>", e);
+	kx_buf_free(&b);
+	return v;
+}
+
 /* ------------------------------------------------------------------ act */
 
 static int has_family(const px_model *m, int fam)
@@ -228,41 +259,90 @@ static int has_family(const px_model *m, int fam)
 	return 0;
 }
 
-/* Make the kernel's table of family fam equal to want; want NULL: no table. */
-static int sync_family(int fam, const px_ruleset *want, const px_ruleset *known, kx_err *e)
+/* What to send for family fam, into ops: the diff from known (what the
+ * kernel has, as we last left it; NULL: read it, into *have, which the ops
+ * then point into) to want; want NULL: delete the table if it is there. */
+static int plan_family(int fam, const px_ruleset *want, const px_ruleset *known, px_ops *ops,
+		       px_ruleset **have, int trust_state, kx_err *e)
 {
-	px_ruleset *have = NULL;
-	px_ops ops;
-	size_t bytes = 0;
-	int64_t t0 = kx_now_ms();
+	char state[64];
 
+	*have = NULL;
+	memset(ops, 0, sizeof *ops);
+	ops->family = fam;
 	if (!want) {
 		int found = 0;
-		if (px_nl_cleanup(fam, &found, e) < 0)
+		if (px_nl_exists(fam, &found, e) < 0)
 			return -1;
-		if (found)
-			kx_log_debug(1, "removed table %s kx (no services of that family)",
-				     fam == 6 ? "ip6" : "ip");
+		if (found) {
+			ops->ops = calloc(1, sizeof *ops->ops);
+			ops->ops[0].kind = OP_DEL_TABLE;
+			ops->n = ops->cap = 1;
+		}
 		return 0;
 	}
 	if (!known) {
-		if (px_nl_read(fam, &have, e) < 0)
+		/* the table's state element says whether anything changed
+		 * since it was written (by this program or nft -f): one small
+		 * read instead of the whole table */
+		if (trust_state) {
+			if (px_nl_read_state(fam, state, sizeof state, e) < 0)
+				return -1;
+			if (*state && !strcmp(state, px_ruleset_state(want)))
+				return 0;
+		}
+		if (px_nl_read(fam, have, e) < 0)
 			return -1;
-		known = have;
+		known = *have;
 	}
-	px_diff(&ops, known, want);
-	if (kx_verbose >= 2) {
-		kx_buf b = KX_BUF_INIT;
-		px_ops_render(&b, &ops);
-		fputs(kx_buf_str(&b), stderr);
-		kx_buf_free(&b);
+	return px_diff(ops, known, want);
+}
+
+/* Bring both tables (ip kx, ip6 kx) in line in one atomic batch. want[i]
+ * NULL: no table of that family; known[i] as for plan_family; skip[i]:
+ * leave that family alone this time. */
+static int sync_tables(px_ruleset *const want[2], px_ruleset *const known[2], const int skip[2],
+		       int trust_state, kx_err *e)
+{
+	px_ops ops[2];
+	px_ruleset *have[2] = {NULL, NULL};
+	const px_ops *lists[2];
+	size_t n = 0, bytes = 0;
+	int rc = 0;
+	int64_t t0 = kx_now_ms();
+
+	memset(ops, 0, sizeof ops);
+	for (int fi = 0; fi < 2 && rc == 0; fi++) {
+		if (skip[fi])
+			continue;
+		rc = plan_family(fi ? 6 : 4, want[fi], known[fi], &ops[fi], &have[fi], trust_state, e);
+		if (rc == 0 && (want[fi] || ops[fi].n)) {
+			lists[n++] = &ops[fi];
+			if (kx_verbose >= 2) {
+				kx_buf b = KX_BUF_INIT;
+				px_ops_render(&b, &ops[fi]);
+				fputs(kx_buf_str(&b), stderr);
+				kx_buf_free(&b);
+			}
+		}
 	}
-	int rc = px_nl_apply(&ops, &bytes, e);
 	if (rc == 0)
-		kx_log_debug(1, "table %s kx: %zu operations, %zu bytes, %lld ms",
-			     fam == 6 ? "ip6" : "ip", ops.n, bytes, (long long)(kx_now_ms() - t0));
-	px_ops_free(&ops);
-	px_ruleset_free(have);
+		rc = px_nl_apply(lists, n, &bytes, e);
+	if (rc == 0) {
+		for (size_t i = 0; i < n; i++)
+			kx_log_debug(1, "table %s kx: %zu operations", lists[i]->family == 6 ? "ip6" : "ip",
+				     lists[i]->n);
+		if (bytes)
+			kx_log_debug(1, "sent one batch of %zu bytes in %lld ms", bytes,
+				     (long long)(kx_now_ms() - t0));
+		else
+			kx_log_debug(1, "nothing to change: nothing sent (%lld ms)",
+				     (long long)(kx_now_ms() - t0));
+	}
+	for (int fi = 0; fi < 2; fi++) {
+		px_ops_free(&ops[fi]);
+		px_ruleset_free(have[fi]);
+	}
 	return rc;
 }
 
@@ -279,8 +359,10 @@ static int run_once(struct cfg *c, jv objs, kx_err *e)
 	px_model m;
 	int rc = 0;
 
+	int64_t t0 = kx_now_ms();
 	if (px_model_build(&m, objs, &c->o, e) < 0)
 		return -1;
+	kx_log_debug(2, "model: %zu services in %lld ms", m.n, (long long)(kx_now_ms() - t0));
 	for (size_t i = 0; i < m.nwarn; i++)
 		kx_log_debug(1, "%s", m.warnings[i]);
 	if (!strcmp(c->mode, "ipvs")) {
@@ -309,21 +391,27 @@ static int run_once(struct cfg *c, jv objs, kx_err *e)
 		}
 		kx_log_info("the kernel has no IPVS (no /proc/net/ip_vs): falling back to nftables");
 	}
-	for (int fam = 4; fam <= 6 && rc == 0; fam += 2) {
-		px_ruleset *r = NULL;
+	px_ruleset *r[2] = {NULL, NULL}, *none[2] = {NULL, NULL};
+	int noskip[2] = {0, 0};
+	for (int fi = 0; fi < 2; fi++) {
+		int fam = fi ? 6 : 4;
+		int64_t t1 = kx_now_ms();
 		if (fam == 4 || has_family(&m, 6))
-			r = px_rules_build(&m, fam, &c->o);
-		if (c->dry_run) {
-			if (r) {
-				kx_buf b = KX_BUF_INIT;
-				px_render_nft(&b, r);
-				fputs(kx_buf_str(&b), stdout);
-				kx_buf_free(&b);
-			}
-		} else
-			rc = sync_family(fam, r, NULL, e);
-		px_ruleset_free(r);
+			r[fi] = px_rules_build(&m, fam, &c->o);
+		if (r[fi])
+			kx_log_debug(2, "ruleset %s kx: decided in %lld ms", fam == 6 ? "ip6" : "ip",
+				     (long long)(kx_now_ms() - t1));
+		if (c->dry_run && r[fi]) {
+			kx_buf b = KX_BUF_INIT;
+			px_render_nft(&b, r[fi]);
+			fputs(kx_buf_str(&b), stdout);
+			kx_buf_free(&b);
+		}
 	}
+	if (!c->dry_run)
+		rc = sync_tables(r, none, noskip, 1, e);
+	px_ruleset_free(r[0]);
+	px_ruleset_free(r[1]);
 	px_model_free(&m);
 	return rc;
 }
@@ -339,6 +427,7 @@ typedef struct wstate {
 	jv by_svc;      /* "ns/name" -> {"svc":…, "slices":{…}, "eps":…} */
 	jv slice_owner; /* "ns/slicename" -> "ns/svcname" */
 	jv dirty;       /* "ns/name" -> true */
+	int synced;     /* bit per kind whose first list arrived (store mode) */
 	px_ruleset *cur[2];
 } wstate;
 
@@ -379,13 +468,59 @@ static void ws_set(wstate *w, const char *key, const char *field, const char *su
 }
 
 /* Apply one watch event (consumed) to the state. */
+static void ws_event(wstate *w, jv ev);
+
+/* A fresh list of one kind: drop what we had of it, take the items. */
+static void ws_sync(wstate *w, jv ev)
+{
+	char kind[64];
+	const char *field = NULL;
+	jv items = kx_jv_get(jv_copy(ev), "items");
+
+	px_str(ev, "kind", kind, sizeof kind, "");
+	jv_free(ev);
+	field = !strcmp(kind, "Service") ? "svc" : !strcmp(kind, "Endpoints") ? "eps" : "slices";
+	w->synced |= !strcmp(kind, "Service") ? 1 : !strcmp(kind, "Endpoints") ? 2 : 4;
+	jv keys = jv_keys(jv_copy(w->by_svc));
+	jv_array_foreach(keys, i, k) {
+		(void)i;
+		jv ent = jv_object_get(jv_copy(w->by_svc), jv_copy(k));
+		if (jv_object_has(jv_copy(ent), jv_string(field))) {
+			ent = jv_object_delete(ent, jv_string(field));
+			w->by_svc = jv_object_set(w->by_svc, jv_copy(k), ent);
+			w->dirty = jv_object_set(w->dirty, jv_copy(k), jv_true());
+		} else
+			jv_free(ent);
+		jv_free(k);
+	}
+	jv_free(keys);
+	if (!strcmp(field, "slices")) {
+		jv_free(w->slice_owner);
+		w->slice_owner = jv_object();
+	}
+	if (jv_get_kind(items) == JV_KIND_ARRAY) {
+		jv_array_foreach(items, i, it) {
+			(void)i;
+			ws_event(w, jv_object_set(jv_object_set(jv_object(), jv_string("type"),
+								jv_string("ADDED")),
+						  jv_string("object"), it));
+		}
+	}
+	jv_free(items);
+}
+
 static void ws_event(wstate *w, jv ev)
 {
 	char type[32], kind[64], key[512];
-	jv obj = kx_jv_get(jv_copy(ev), "object");
+	jv obj;
 	int del;
 
 	px_str(ev, "type", type, sizeof type, "");
+	if (!strcmp(type, "SYNC")) {
+		ws_sync(w, ev);
+		return;
+	}
+	obj = kx_jv_get(jv_copy(ev), "object");
 	px_str(obj, "kind", kind, sizeof kind, "");
 	del = !strcmp(type, "DELETED");
 	if (strcmp(type, "ADDED") && strcmp(type, "MODIFIED") && !del)
@@ -452,6 +587,16 @@ static int cmp_frag_key(const void *a, const void *b)
 	return strcmp((*(px_frag *const *)a)->key, (*(px_frag *const *)b)->key);
 }
 
+/* How many fragments are services' (not the skeleton or the state). */
+static size_t service_frags(const px_ruleset *r)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		n += *r->frags[i]->key && strcmp(r->frags[i]->key, PX_STATE_KEY);
+	return n;
+}
+
 /* The rulesets after the dirty services changed: the current ones with those
  * services' fragments rebuilt, everything else shared. */
 static int ws_pass(struct cfg *c, wstate *w, int full, kx_err *e)
@@ -484,7 +629,7 @@ static int ws_pass(struct cfg *c, wstate *w, int full, kx_err *e)
 			px_ruleset_add(next[fi], px_frag_ref(f));
 		}
 	}
-	jv_object_foreach(jv_copy(w->dirty), key, val) {
+	jv_object_foreach(w->dirty, key, val) {
 		jv ent = jv_object_get(jv_copy(w->by_svc), jv_copy(key));
 		px_model m;
 		changed++;
@@ -509,18 +654,24 @@ static int ws_pass(struct cfg *c, wstate *w, int full, kx_err *e)
 		px_model_free(&m);
 		jv_free(key);
 	}
-	jv_free(w->dirty);
+	/* kept until the kernel took the pass: a failed one is redone */
+	jv was_dirty = w->dirty;
 	w->dirty = jv_object();
-	int rc = 0;
-	for (int fi = 0; fi < 2 && rc == 0; fi++) {
-		px_ruleset *r = next[fi];
-		qsort(r->frags, r->n, sizeof *r->frags, cmp_frag_key);
-		int empty6 = fi == 1 && r->n <= 1;
+	px_ruleset *want[2], *known[2];
+	int skip[2] = {0, 0};
+	for (int fi = 0; fi < 2; fi++) {
+		qsort(next[fi]->frags, next[fi]->n, sizeof *next[fi]->frags, cmp_frag_key);
+		px_ruleset_seal(next[fi]);
 		/* full: compare with what the kernel has; else with what we sent */
-		rc = sync_family(fi ? 6 : 4, empty6 ? NULL : r, full ? NULL : w->cur[fi], e);
-		if (fi == 1 && empty6 && !full)
-			rc = 0;
+		known[fi] = full ? NULL : w->cur[fi];
+		want[fi] = next[fi];
 	}
+	/* no IPv6 services: no ip6 table (looked at on full passes only) */
+	if (!service_frags(next[1])) {
+		want[1] = NULL;
+		skip[1] = !full && !service_frags(w->cur[1]);
+	}
+	int rc = sync_tables(want, known, skip, 0, e);
 	for (int fi = 0; fi < 2; fi++) {
 		if (rc == 0) {
 			px_ruleset_free(w->cur[fi]);
@@ -528,6 +679,10 @@ static int ws_pass(struct cfg *c, wstate *w, int full, kx_err *e)
 		} else
 			px_ruleset_free(next[fi]);
 	}
+	if (rc == 0)
+		jv_free(was_dirty);
+	else
+		w->dirty = jv_object_merge(w->dirty, was_dirty);
 	kx_log_debug(1, "%s pass: %zu services changed, %lld ms", full ? "full" : "incremental",
 		     changed, (long long)(kx_now_ms() - t0));
 	return rc;
@@ -573,6 +728,8 @@ static int on_line(void *arg, const char *line, size_t len)
 	px_str(ev, "type", type, sizeof type, "");
 	if (!strcmp(type, "ERROR")) {
 		jv_free(ev);
+		free(t->rv);
+		t->rv = NULL;
 		return 1; /* too old: list again */
 	}
 	jv obj = kx_jv_get(jv_copy(ev), "object");
@@ -612,30 +769,37 @@ static void *watch_thread(void *arg)
 						 &t->rv, &e);
 			if (!jv_is_valid(items)) {
 				jv_free(items);
-				kx_err_clear(&e);
-				sleep(1);
-				continue;
+				if (e.http == 404) {
+					/* a store without this resource: there are none */
+					jv ev = jv_object_set(jv_object(), jv_string("type"), jv_string("SYNC"));
+					ev = jv_object_set(ev, jv_string("kind"), jv_string(sources[t->src].kind));
+					wq_push(t->q, jv_object_set(ev, jv_string("items"), jv_array()));
+					kx_client_free(cl);
+					return NULL;
+				} else {
+					kx_err_clear(&e);
+					sleep(1);
+					continue;
+				}
 			}
-			jv_array_foreach(items, i, it) {
-				(void)i;
-				wq_push(t->q, jv_object_set(jv_object_set(jv_object(), jv_string("type"),
-									  jv_string("ADDED")),
-							    jv_string("object"), it));
-			}
-			jv_free(items);
+			/* one event: forget this kind, then these are all there is
+			 * (so what was deleted while the watch was down goes too) */
+			jv ev = jv_object_set(jv_object(), jv_string("type"), jv_string("SYNC"));
+			ev = jv_object_set(ev, jv_string("kind"), jv_string(sources[t->src].kind));
+			wq_push(t->q, jv_object_set(ev, jv_string("items"), items));
 		}
 		kx_buf_addf(&path, "%s?watch=true&allowWatchBookmarks=true&resourceVersion=", sources[t->src].path);
 		kx_url_escape(&path, t->rv ? t->rv : "");
-		if (kx_client_stream(cl, kx_buf_str(&path), on_line, t, &e) < 0 || 1) {
-			/* ended or failed: resume from the last version; a 410 lists again */
-			if (e.http == 410 || e.http == 404) {
-				free(t->rv);
-				t->rv = NULL;
-			}
-			if (e.status)
-				sleep(1);
-			kx_err_clear(&e);
+		/* the stream ended or failed: resume from the last version seen;
+		 * too old a version (410) lists again */
+		kx_client_stream(cl, kx_buf_str(&path), on_line, t, &e);
+		if (e.http == 410 || e.http == 404) {
+			free(t->rv);
+			t->rv = NULL;
 		}
+		if (e.status)
+			sleep(1);
+		kx_err_clear(&e);
 		kx_buf_free(&path);
 	}
 	return NULL;
@@ -679,7 +843,7 @@ static void on_signal(int sig)
 
 int px_watch(struct cfg *c, kx_err *e)
 {
-	wstate w = {jv_object(), jv_object(), jv_object(), {NULL, NULL}};
+	wstate w = {jv_object(), jv_object(), jv_object(), 0, {NULL, NULL}};
 	wq q = {PTHREAD_MUTEX_INITIALIZER, jv_array(), {-1, -1}, NULL, 0, KX_ERR_INIT};
 	wthread th[3];
 	int from_stdin = c->file != NULL;
@@ -725,6 +889,7 @@ int px_watch(struct cfg *c, kx_err *e)
 					r = read_events(0, &pending, &w);
 					pfd.revents = 0;
 				} while (r > 0 && poll(&pfd, 1, 0) > 0);
+				w.synced = 7; /* the first pass waits for input */
 				if (r < 0)
 					break;
 			} else {
@@ -744,6 +909,8 @@ int px_watch(struct cfg *c, kx_err *e)
 			}
 			continue; /* drain before syncing */
 		}
+		if (w.synced != 7)
+			continue; /* not before every kind was listed once (or input came) */
 		now = kx_now_ms();
 		int full = now >= next_full;
 		if (!full && !jv_object_length(jv_copy(w.dirty)))
@@ -760,8 +927,9 @@ int px_watch(struct cfg *c, kx_err *e)
 		if (full)
 			next_full = kx_now_ms() + c->period_ms;
 	}
+	/* input ended before the pass that was due (the first is a full one) */
 	if (from_stdin && !stopping && jv_object_length(jv_copy(w.dirty)))
-		rc = ws_pass(c, &w, 0, e);
+		rc = ws_pass(c, &w, first, e);
 	kx_buf_free(&pending);
 	px_ruleset_free(w.cur[0]);
 	px_ruleset_free(w.cur[1]);
@@ -786,7 +954,7 @@ int main(int argc, char **argv)
 
 	kx_log_init(argv[0]);
 	c.mode = "nftables";
-	c.period_ms = 30000;
+	c.period_ms = 3600000;
 	c.lock = "/run/lock/kx-proxy-sync.lock";
 	kx_cli_init(&cli, opts);
 	while ((ch = getopt_long(argc, argv, cli.shortopts, cli.longopts, NULL)) != -1) {
@@ -872,8 +1040,12 @@ int main(int argc, char **argv)
 	}
 	{
 		jv objs;
+		int64_t t0 = kx_now_ms();
 		if (c.file) {
-			objs = kx_input_load(c.file, &e);
+			objs = load_objects(c.file, &e);
+			if (jv_is_valid(objs))
+				kx_log_debug(2, "read %d objects in %lld ms", jv_array_length(jv_copy(objs)),
+					     (long long)(kx_now_ms() - t0));
 		} else {
 			kx_client *cl = kx_client_new(kx_server_url(c.server), &e);
 			if (!cl)

@@ -96,11 +96,25 @@ static void cand_add(cands *c, const cand *x)
 	c->v[c->n++] = *x;
 }
 
-static epsrc *src_get(epsrc **v, size_t *n, const char *ns, const char *name)
+/* The endpoints source of service ns/name, found through index (a jv
+ * object "ns/name" -> position), created when create is set. */
+static epsrc *src_find(epsrc **v, size_t *n, jv *index, const char *ns, const char *name,
+		       int create)
 {
-	for (size_t i = 0; i < *n; i++)
-		if (!strcmp((*v)[i].ns, ns) && !strcmp((*v)[i].name, name))
-			return &(*v)[i];
+	char key[400];
+	jv pos;
+
+	snprintf(key, sizeof key, "%s/%s", ns, name);
+	pos = jv_object_get(jv_copy(*index), jv_string(key));
+	if (jv_get_kind(pos) == JV_KIND_NUMBER) {
+		size_t i = (size_t)jv_number_value(pos);
+		jv_free(pos);
+		return &(*v)[i];
+	}
+	jv_free(pos);
+	if (!create)
+		return NULL;
+	*index = jv_object_set(*index, jv_string(key), jv_number((double)*n));
 	*v = realloc(*v, (*n + 1) * sizeof **v);
 	epsrc *s = &(*v)[(*n)++];
 	memset(s, 0, sizeof *s);
@@ -109,43 +123,114 @@ static epsrc *src_get(epsrc **v, size_t *n, const char *ns, const char *name)
 	return s;
 }
 
+static jv field(jv o, const char *k);
+static const char *fstr(jv o, const char *k, char *buf, size_t n);
+
+/* metadata.KEY of obj (borrowed) into buf, or def. */
+static const char *mstr(jv obj, const char *key, char *buf, size_t n, const char *def)
+{
+	jv md = field(obj, "metadata");
+	const char *r = fstr(md, key, buf, n);
+
+	jv_free(md);
+	if (!r && def)
+		snprintf(buf, n, "%s", def);
+	return r ? r : def;
+}
+
+/* Endpoints of one slice, for every port it lists. Borrows obj. */
+/* Direct field access for the hot loops (kx_jv_get parses a path). */
+static jv field(jv o, const char *k) /* o borrowed */
+{
+	if (jv_get_kind(o) != JV_KIND_OBJECT)
+		return jv_invalid();
+	return jv_object_get(jv_copy(o), jv_string(k));
+}
+
+static int fbool(jv o, const char *k, int def)
+{
+	jv v = field(o, k);
+	int r = jv_get_kind(v) == JV_KIND_TRUE ? 1 : jv_get_kind(v) == JV_KIND_FALSE ? 0 : def;
+
+	jv_free(v);
+	return r;
+}
+
+static const char *fstr(jv o, const char *k, char *buf, size_t n)
+{
+	jv v = field(o, k);
+	const char *r = NULL;
+
+	if (jv_get_kind(v) == JV_KIND_STRING) {
+		snprintf(buf, n, "%s", jv_string_value(v));
+		r = buf;
+	}
+	jv_free(v);
+	return r;
+}
+
 /* Endpoints of one slice, for every port it lists. Borrows obj. */
 static void read_slice(px_model *m, epsrc *src, jv obj, const px_opts *o)
 {
 	char buf[256], atype[16];
-	jv eps = kx_jv_get(jv_copy(obj), "endpoints");
-	jv ports = kx_jv_get(jv_copy(obj), "ports");
-	int fam;
+	jv eps = field(obj, "endpoints");
+	jv ports = field(obj, "ports");
+	int fam, np = 0;
+	struct { int port, proto; char name[64]; } pv[64];
 
-	px_str(obj, "addressType", atype, sizeof atype, "IPv4");
+	if (!fstr(obj, "addressType", atype, sizeof atype))
+		snprintf(atype, sizeof atype, "IPv4");
 	fam = !strcmp(atype, "IPv4") ? 4 : !strcmp(atype, "IPv6") ? 6 : 0;
 	if (!fam || jv_get_kind(eps) != JV_KIND_ARRAY || jv_get_kind(ports) != JV_KIND_ARRAY)
 		goto out;
+	jv_array_foreach(ports, j, p) {
+		(void)j;
+		if (np < 64) {
+			jv port = field(p, "port");
+			pv[np].port = jv_get_kind(port) == JV_KIND_NUMBER ? (int)jv_number_value(port) : 0;
+			jv_free(port);
+			pv[np].proto = parse_proto(fstr(p, "protocol", buf, sizeof buf));
+			if (!fstr(p, "name", pv[np].name, sizeof pv[np].name))
+				pv[np].name[0] = 0;
+			if (pv[np].port > 0 && pv[np].port < 65536 && pv[np].proto)
+				np++;
+		}
+		jv_free(p);
+	}
 	jv_array_foreach(eps, i, ep) {
 		cand c = {0};
 		char addr[64];
-		const char *a = px_str(ep, "addresses.0", addr, sizeof addr, NULL);
+		jv addrs = field(ep, "addresses"), cond = field(ep, "conditions");
+		jv a0 = jv_get_kind(addrs) == JV_KIND_ARRAY && jv_array_length(jv_copy(addrs)) > 0
+				? jv_array_get(jv_copy(addrs), 0)
+				: jv_invalid();
+		const char *a = NULL;
 
+		if (jv_get_kind(a0) == JV_KIND_STRING) {
+			snprintf(addr, sizeof addr, "%s", jv_string_value(a0));
+			a = addr;
+		}
+		jv_free(a0);
+		jv_free(addrs);
 		if (!a || canon_ip(a, c.addr, sizeof c.addr) != fam) {
 			warn(m, "endpointslice \"%s/%s\": endpoint %d: bad address \"%s\"", src->ns,
 			     src->name, i, a ? a : "");
+			jv_free(cond);
 			jv_free(ep);
 			continue;
 		}
 		c.family = fam;
-		c.ready = kx_jv_bool(ep, "conditions.ready", 1);
-		c.serving = kx_jv_bool(ep, "conditions.serving", c.ready);
-		c.terminating = kx_jv_bool(ep, "conditions.terminating", 0);
-		c.local = o->node && *o->node &&
-			  !strcmp(px_str(ep, "nodeName", buf, sizeof buf, ""), o->node);
-		jv_array_foreach(ports, j, p) {
-			c.port = (int)kx_jv_int(p, "port", 0);
-			c.proto = parse_proto(px_str(p, "protocol", buf, sizeof buf, NULL));
-			px_str(p, "name", c.pname, sizeof c.pname, "");
-			if (c.port > 0 && c.port < 65536 && c.proto)
-				cand_add(&src->c, &c);
-			jv_free(p);
-			(void)j;
+		c.ready = fbool(cond, "ready", 1);
+		c.serving = fbool(cond, "serving", c.ready);
+		c.terminating = fbool(cond, "terminating", 0);
+		jv_free(cond);
+		c.local = o->node && *o->node && fstr(ep, "nodeName", buf, sizeof buf) &&
+			  !strcmp(buf, o->node);
+		for (int j = 0; j < np; j++) {
+			c.port = pv[j].port;
+			c.proto = pv[j].proto;
+			memcpy(c.pname, pv[j].name, sizeof c.pname);
+			cand_add(&src->c, &c);
 		}
 		jv_free(ep);
 	}
@@ -268,7 +353,7 @@ static void svc_free(px_svc *s)
 }
 
 /* One px_svc per IP family of a Service. Borrows obj. */
-static int read_service(px_model *m, jv obj, epsrc *srcs, size_t nsrcs, struct kx_err *e)
+static int read_service(px_model *m, jv obj, epsrc *src, struct kx_err *e)
 {
 	char ns[64], name[256], type[32], buf[256], lb[16], sched[16];
 	jv ips, ports, ext;
@@ -315,10 +400,6 @@ static int read_service(px_model *m, jv obj, epsrc *srcs, size_t nsrcs, struct k
 	if (!fams[0] && !fams[1])
 		return 0; /* headless: DNS only, nothing to proxy */
 
-	epsrc *src = NULL;
-	for (size_t i = 0; i < nsrcs; i++)
-		if (!strcmp(srcs[i].ns, ns) && !strcmp(srcs[i].name, name))
-			src = &srcs[i];
 
 	for (int fi = 0; fi < 2; fi++) {
 		px_svc s;
@@ -439,6 +520,7 @@ int px_model_build(px_model *m, jv objs, const px_opts *o, kx_err *e)
 {
 	epsrc *srcs = NULL;
 	size_t nsrcs = 0;
+	jv index;
 	char kind[64], ns[64], name[256];
 	int rc = 0;
 
@@ -447,12 +529,14 @@ int px_model_build(px_model *m, jv objs, const px_opts *o, kx_err *e)
 		jv_free(objs);
 		return kx_err_set(e, 1, "expected a list of objects");
 	}
+	index = jv_object();
 	/* endpoints first, slices winning over Endpoints */
 	for (int pass = 0; pass < 2; pass++) {
 		jv_array_foreach(objs, i, obj) {
 			(void)i;
-			px_str(obj, "kind", kind, sizeof kind, "");
-			px_str(obj, "metadata.namespace", ns, sizeof ns, "default");
+			if (!fstr(obj, "kind", kind, sizeof kind))
+				kind[0] = 0;
+			mstr(obj, "namespace", ns, sizeof ns, "default");
 			if (pass == 0 && !strcmp(kind, "EndpointSlice")) {
 				char *svc = NULL;
 				jv l = kx_jv_get(jv_copy(obj), "metadata.labels");
@@ -463,7 +547,7 @@ int px_model_build(px_model *m, jv objs, const px_opts *o, kx_err *e)
 					svc = strdup(jv_string_value(v));
 				jv_free(v);
 				if (svc) {
-					epsrc *s = src_get(&srcs, &nsrcs, ns, svc);
+					epsrc *s = src_find(&srcs, &nsrcs, &index, ns, svc, 1);
 					if (!s->from_slice) {
 						s->c.n = 0;
 						s->from_slice = 1;
@@ -472,8 +556,8 @@ int px_model_build(px_model *m, jv objs, const px_opts *o, kx_err *e)
 					free(svc);
 				}
 			} else if (pass == 1 && !strcmp(kind, "Endpoints") &&
-				   px_str(obj, "metadata.name", name, sizeof name, NULL)) {
-				epsrc *s = src_get(&srcs, &nsrcs, ns, name);
+				   mstr(obj, "name", name, sizeof name, NULL)) {
+				epsrc *s = src_find(&srcs, &nsrcs, &index, ns, name, 1);
 				if (!s->from_slice)
 					read_endpoints(s, obj, o);
 			}
@@ -482,9 +566,15 @@ int px_model_build(px_model *m, jv objs, const px_opts *o, kx_err *e)
 	}
 	jv_array_foreach(objs, i, obj) {
 		(void)i;
-		px_str(obj, "kind", kind, sizeof kind, "");
-		if (!strcmp(kind, "Service") && read_service(m, obj, srcs, nsrcs, e) < 0)
-			rc = -1;
+		if (!fstr(obj, "kind", kind, sizeof kind))
+			kind[0] = 0;
+		if (!strcmp(kind, "Service")) {
+			char ns[64], name[256];
+			mstr(obj, "namespace", ns, sizeof ns, "default");
+			mstr(obj, "name", name, sizeof name, "");
+			if (read_service(m, obj, src_find(&srcs, &nsrcs, &index, ns, name, 0), e) < 0)
+				rc = -1;
+		}
 		jv_free(obj);
 		if (rc < 0)
 			break;
@@ -493,6 +583,7 @@ int px_model_build(px_model *m, jv objs, const px_opts *o, kx_err *e)
 	for (size_t i = 0; i < nsrcs; i++)
 		free(srcs[i].c.v);
 	free(srcs);
+	jv_free(index);
 	if (rc < 0) {
 		px_model_free(m);
 		return -1;

@@ -26,7 +26,9 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
+#include "clock.h"
 #include "err.h"
+#include "log.h"
 #include "proxy.h"
 
 #ifndef NETLINK_EXT_ACK
@@ -187,6 +189,16 @@ static size_t elem_key_bytes(int family, const px_elem *el, int kind, unsigned c
 	size_t n = 0;
 
 	memset(k, 0, 32);
+	if (kind == SK_STATE) {
+		/* "0xHI . 0xLO": two marks, in host byte order as nft has them */
+		unsigned int hi = 0, lo = 0;
+		uint32_t v[2];
+		sscanf(el->addr ? el->addr : "", "%x . %x", &hi, &lo);
+		v[0] = hi;
+		v[1] = lo;
+		memcpy(k, v, 8);
+		return 8;
+	}
 	if (kind == SK_SVC_MAP || kind == SK_ADDRS || kind == SK_AFFINITY) {
 		int a = addr_bytes(family, el->addr, k);
 		n = a < 0 ? (family == 6 ? 16 : 4) : (size_t)a;
@@ -257,6 +269,7 @@ static void set_table_chain(struct nftnl_rule *r, int family, const char *chain)
 static const unsigned char ud_map[] = {0, 4, 0, 0, 0, 0, 1, 4, 0, 0, 0, 0, 3, 8,
 				       0, 4, 13, 0, 0, 0, 1, 0, 6, 4, 0, 0, 0, 0};
 static const unsigned char ud_addr[] = {0, 4, 2, 0, 0, 0};
+static const unsigned char ud_state[] = {0, 4, 0, 0, 0, 0, 3, 8, 0, 4, 13, 0, 0, 0, 1, 0};
 static const unsigned char ud_anon[] = {0, 4, 1, 0, 0, 0, 1, 4, 0, 0, 0, 0, 4, 8,
 					0, 4, 1, 0, 0, 0, 1, 0, 6, 4, 0, 0, 0, 0};
 
@@ -291,6 +304,12 @@ static void b_add_set(batch *b, const px_set *ps, const px_op *op)
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 16);
 		nftnl_set_set_data(s, NFTNL_SET_USERDATA, ud_map, sizeof ud_map);
+		break;
+	case SK_STATE:
+		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, 0);
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, (19u << 6) | 19u);
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 8);
+		nftnl_set_set_data(s, NFTNL_SET_USERDATA, ud_state, sizeof ud_state);
 		break;
 	case SK_ADDRS:
 	case SK_AFFINITY:
@@ -334,6 +353,15 @@ static struct nftnl_set_elem *verdict_elem(const void *key, size_t klen, const c
 	return el;
 }
 
+/* A netlink attribute's length is 16 bits: the nested list of elements of
+ * one message must stay under 64 KiB, so long lists take several messages.
+ * elem_size over-estimates one element's encoding. */
+#define ELEMS_MAX_BYTES 48000
+static size_t elem_size(const char *chain)
+{
+	return 96 + (chain ? strlen(chain) : 0);
+}
+
 /* numgen/jhash ... vmap { 0 : goto a, 1 : goto b }: an anonymous constant map
  * created in the same batch, referenced by its id. */
 static uint32_t b_anon_map(batch *b, const px_rule *pr, const px_op *op)
@@ -353,14 +381,23 @@ static uint32_t b_anon_map(batch *b, const px_rule *pr, const px_op *op)
 	nlh = b_msg(b, 4096, NFT_MSG_NEWSET, NLM_F_CREATE, op);
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	b_done(b, nlh);
-	for (size_t i = 0; i < pr->ntargets; i++) {
-		uint32_t k = (uint32_t)i;
-		nftnl_set_elem_add(s, verdict_elem(&k, 4, pr->targets[i]));
-	}
-	nlh = b_msg(b, 1024 + 400 * pr->ntargets, NFT_MSG_NEWSETELEM, NLM_F_CREATE, op);
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	b_done(b, nlh);
 	nftnl_set_free(s);
+	/* the elements, in messages whose nested list stays under 64 KiB */
+	for (size_t i = 0; i < pr->ntargets;) {
+		size_t bytes = 0, j = i;
+		s = new_set(b->family, "__map%d");
+		nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+		for (; j < pr->ntargets && bytes < ELEMS_MAX_BYTES; j++) {
+			uint32_t k = (uint32_t)j;
+			nftnl_set_elem_add(s, verdict_elem(&k, 4, pr->targets[j]));
+			bytes += elem_size(pr->targets[j]);
+		}
+		nlh = b_msg(b, 4096 + bytes, NFT_MSG_NEWSETELEM, NLM_F_CREATE, op);
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		b_done(b, nlh);
+		nftnl_set_free(s);
+		i = j;
+	}
 	return id;
 }
 
@@ -507,6 +544,30 @@ static void encode_rule(batch *b, struct nftnl_rule *r, const px_rule *pr, const
 		add(r, e);
 		break;
 	}
+	case RK_NG_PICK: {
+		struct nftnl_expr *e = nftnl_expr_alloc("numgen");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NG_MODULUS, (uint32_t)pr->mod);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NG_TYPE, NFT_NG_RANDOM);
+		add(r, e);
+		e_cmp_u32(r, NFT_REG_1, NFT_CMP_EQ, (uint32_t)pr->val);
+		e_verdict(r, NFT_GOTO, pr->chain);
+		break;
+	}
+	case RK_HASH_PICK: {
+		struct nftnl_expr *e = nftnl_expr_alloc("hash");
+		e_addr(r, fam, 1, NFT_REG_2);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SREG, NFT_REG_2);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_LEN, v6 ? 16 : 4);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_MODULUS, (uint32_t)pr->mod);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SEED, pr->seed);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_TYPE, NFT_HASH_JENKINS);
+		add(r, e);
+		e_cmp_u32(r, NFT_REG_1, NFT_CMP_EQ, (uint32_t)pr->val);
+		e_verdict(r, NFT_GOTO, pr->chain);
+		break;
+	}
 	case RK_PICK: {
 		uint32_t id = b_anon_map(b, pr, op);
 		if (pr->lb == PX_LB_SH) {
@@ -596,7 +657,8 @@ static size_t b_elems(batch *b, const px_ops *ops, size_t i)
 	size_t j = i, room = 1024;
 	struct nlmsghdr *nlh;
 
-	while (j < ops->n && j - i < 2048 && ops->ops[j].kind == op->kind &&
+	size_t bytes = 0;
+	while (j < ops->n && bytes < ELEMS_MAX_BYTES && ops->ops[j].kind == op->kind &&
 	       !strcmp(ops->ops[j].elem->set, op->elem->set)) {
 		const px_op *o = &ops->ops[j];
 		unsigned char k[32];
@@ -610,10 +672,10 @@ static size_t b_elems(batch *b, const px_ops *ops, size_t i)
 			nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, k, (uint32_t)kl);
 			nftnl_set_elem_add(s, el);
 		}
-		room += 400;
+		bytes += elem_size(o->elem->verdict);
 		j++;
 	}
-	nlh = b_msg(b, room, type, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0, op);
+	nlh = b_msg(b, room + bytes, type, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0, op);
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	b_done(b, nlh);
 	nftnl_set_free(s);
@@ -697,7 +759,7 @@ static struct mnl_socket *nl_open(size_t sndbuf, kx_err *e)
 
 static void describe_op(char *out, size_t n, const px_op *op)
 {
-	static const char *const names[] = {"create the table", "create chain", "delete an element of",
+	static const char *const names[] = {"delete the table", "create the table", "create chain", "delete an element of",
 					    "flush chain", "replace chain", "delete set", "create set",
 					    "add a rule to chain", "add an element to", "delete chain",
 					    "delete set"};
@@ -716,6 +778,7 @@ static int b_send(batch *b, uint32_t ack_seq, kx_err *e)
 
 	if (!nl)
 		return -1;
+	int64_t t0 = kx_now_ms();
 	if (mnl_socket_sendto(nl, b->p, b->len) < 0) {
 		kx_err_set(e, 1, "cannot send %zu bytes to nf_tables: %s", b->len, strerror(errno));
 		mnl_socket_close(nl);
@@ -751,75 +814,80 @@ static int b_send(batch *b, uint32_t ack_seq, kx_err *e)
 			break;
 	}
 	mnl_socket_close(nl);
+	kx_log_debug(2, "the kernel took %lld ms for %zu messages, %zu bytes",
+		     (long long)(kx_now_ms() - t0), b->nmsg + 1, b->len);
 	return failed ? -1 : 0;
 }
 
-int px_nl_apply(const px_ops *ops, size_t *bytes, kx_err *e)
+int px_nl_apply(const px_ops *const *lists, size_t nlists, size_t *bytes, kx_err *e)
 {
 	batch b;
-	struct nlmsghdr *last = NULL;
-	size_t last_off = 0;
-	int rc;
+	size_t last_off = 0, total = 0;
+	int rc, any = 0;
 
 	if (bytes)
 		*bytes = 0;
-	if (!ops->n)
+	for (size_t l = 0; l < nlists; l++)
+		total += lists[l]->n;
+	if (!total)
 		return 0; /* nothing changed: nothing is sent */
-	b_begin(&b, ops->family);
-	for (size_t i = 0; i < ops->n;) {
-		const px_op *op = &ops->ops[i];
-		size_t before = b.len;
-		switch (op->kind) {
-		case OP_ADD_TABLE:
-			b_table(&b, NFT_MSG_NEWTABLE, op);
-			break;
-		case OP_ADD_CHAIN:
-			b_chain(&b, NFT_MSG_NEWCHAIN, op->chain, op);
-			break;
-		case OP_FLUSH_CHAIN:
-			b_flush(&b, op->chain, op);
-			break;
-		case OP_DEL_SET_EARLY:
-		case OP_DEL_SET:
-			b_del_set(&b, op->set->name, op);
-			break;
-		case OP_ADD_SET:
-			b_add_set(&b, op->set, op);
-			break;
-		case OP_REPLACE_CHAIN:
-			/* a base chain: nothing points to it, so it can go and
-			 * come back, with its new comment */
-			b_flush(&b, op->chain, op);
-			b_chain(&b, NFT_MSG_DELCHAIN, op->chain, op);
-			b_chain(&b, NFT_MSG_NEWCHAIN, op->chain, op);
-			break;
-		case OP_ADD_RULES:
-			b_rules(&b, op->chain, op);
-			break;
-		case OP_DEL_ELEM:
-		case OP_ADD_ELEM:
-			i = b_elems(&b, ops, i);
-			if (b.len > before) {
-				last_off = before;
-				last = (struct nlmsghdr *)1;
+	b_begin(&b, lists[0]->family);
+	for (size_t l = 0; l < nlists; l++) {
+		const px_ops *ops = lists[l];
+		b.family = ops->family; /* one batch may carry ip and ip6 */
+		for (size_t i = 0; i < ops->n;) {
+			const px_op *op = &ops->ops[i];
+			size_t before = b.len, next = i + 1;
+			switch (op->kind) {
+			case OP_ADD_TABLE:
+				b_table(&b, NFT_MSG_NEWTABLE, op);
+				break;
+			case OP_DEL_TABLE:
+				b_table(&b, NFT_MSG_DELTABLE, op);
+				break;
+			case OP_ADD_CHAIN:
+				b_chain(&b, NFT_MSG_NEWCHAIN, op->chain, op);
+				break;
+			case OP_FLUSH_CHAIN:
+				b_flush(&b, op->chain, op);
+				break;
+			case OP_DEL_SET_EARLY:
+			case OP_DEL_SET:
+				b_del_set(&b, op->set->name, op);
+				break;
+			case OP_ADD_SET:
+				b_add_set(&b, op->set, op);
+				break;
+			case OP_REPLACE_CHAIN:
+				/* a base chain: nothing points to it, so it can go
+				 * and come back, with its new comment */
+				b_flush(&b, op->chain, op);
+				b_chain(&b, NFT_MSG_DELCHAIN, op->chain, op);
+				b_chain(&b, NFT_MSG_NEWCHAIN, op->chain, op);
+				break;
+			case OP_ADD_RULES:
+				b_rules(&b, op->chain, op);
+				break;
+			case OP_DEL_ELEM:
+			case OP_ADD_ELEM:
+				next = b_elems(&b, ops, i);
+				break;
+			case OP_DEL_CHAIN:
+				b_chain(&b, NFT_MSG_DELCHAIN, op->chain, op);
+				break;
 			}
-			continue;
-		case OP_DEL_CHAIN:
-			b_chain(&b, NFT_MSG_DELCHAIN, op->chain, op);
-			break;
+			if (b.len > before) {
+				/* the last message's start (the buffer may move) */
+				size_t off = before;
+				while (off + NLMSG_ALIGN(((struct nlmsghdr *)(b.p + off))->nlmsg_len) < b.len)
+					off += NLMSG_ALIGN(((struct nlmsghdr *)(b.p + off))->nlmsg_len);
+				last_off = off;
+				any = 1;
+			}
+			i = next;
 		}
-		if (b.len > before) {
-			/* remember the last message start: the buffer may move */
-			size_t off = before;
-			while (off + NLMSG_ALIGN(((struct nlmsghdr *)(b.p + off))->nlmsg_len) < b.len)
-				off += NLMSG_ALIGN(((struct nlmsghdr *)(b.p + off))->nlmsg_len);
-			last_off = off;
-			last = (struct nlmsghdr *)1;
-		}
-		i++;
 	}
-	last = last ? (struct nlmsghdr *)(b.p + last_off) : NULL;
-	uint32_t ack = b_end(&b, last);
+	uint32_t ack = b_end(&b, any ? (struct nlmsghdr *)(b.p + last_off) : NULL);
 	rc = b_send(&b, ack, e);
 	if (bytes)
 		*bytes = b.len;
@@ -925,6 +993,15 @@ static int elem_cb(const struct nlmsghdr *nlh, void *arg)
 		const char *verdict = NULL;
 		if (!k)
 			continue;
+		if (d->set_kind == SK_STATE) {
+			uint32_t v[2];
+			if (kl < 8)
+				continue;
+			memcpy(v, k, 8);
+			snprintf(addr, sizeof addr, "0x%08x . 0x%08x", v[0], v[1]);
+			px_frag_elem(d->f, d->set, px_frag_str(d->f, addr), 0, 0, NULL);
+			continue;
+		}
 		if (d->set_kind != SK_PORT_MAP) {
 			if (kl < (uint32_t)alen)
 				continue;
@@ -1024,10 +1101,38 @@ fail:
 	return -1;
 }
 
-int px_nl_cleanup(int family, int *found, kx_err *e)
+int px_nl_read_state(int family, char *buf, size_t n, kx_err *e)
 {
 	struct mnl_socket *nl = nl_open(0, e);
-	batch b;
+	char msg[4096];
+	struct nlmsghdr *nlh;
+	struct nftnl_set *s;
+	dump d = {family, NULL, 0, "state", SK_STATE};
+	int rc = 0;
+
+	*buf = 0;
+	if (!nl)
+		return -1;
+	d.f = px_frag_new("");
+	s = new_set(family, "state");
+	nlh = nftnl_nlmsg_build_hdr(msg, NFT_MSG_GETSETELEM, (uint16_t)nfproto(family), NLM_F_DUMP,
+				    (uint32_t)time(NULL));
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	/* no table or no set (ENOENT): no state, which differs from any */
+	if (dump_run(nl, nlh, elem_cb, &d) < 0 && errno != ENOENT)
+		rc = kx_err_set(e, 1, "cannot read the state of table %s kx: %s",
+				family == 6 ? "ip6" : "ip", strerror(errno));
+	if (rc == 0 && d.f->nelems == 1)
+		snprintf(buf, n, "%s", d.f->elems[0].addr);
+	px_frag_unref(d.f);
+	mnl_socket_close(nl);
+	return rc;
+}
+
+int px_nl_exists(int family, int *found, kx_err *e)
+{
+	struct mnl_socket *nl = nl_open(0, e);
 	int rc;
 
 	*found = 0;
@@ -1035,12 +1140,16 @@ int px_nl_cleanup(int family, int *found, kx_err *e)
 		return -1;
 	rc = table_exists(nl, family, e, found);
 	mnl_socket_close(nl);
-	if (rc < 0 || !*found)
-		return rc;
-	b_begin(&b, family);
-	b_table(&b, NFT_MSG_DELTABLE, NULL);
-	uint32_t ack = b_end(&b, (struct nlmsghdr *)(b.p + NLMSG_ALIGN(((struct nlmsghdr *)b.p)->nlmsg_len)));
-	rc = b_send(&b, ack, e);
-	b_free(&b);
 	return rc;
+}
+
+int px_nl_cleanup(int family, int *found, kx_err *e)
+{
+	px_op op = {OP_DEL_TABLE, NULL, NULL, NULL, 0};
+	px_ops ops = {family, &op, 1, 1};
+	const px_ops *list = &ops;
+
+	if (px_nl_exists(family, found, e) < 0 || !*found)
+		return *found ? -1 : (e->status ? -1 : 0);
+	return px_nl_apply(&list, 1, NULL, e);
 }

@@ -102,7 +102,9 @@ enum px_rk {
 	RK_AFF_GOTO,               /* ip saddr @SET goto CHAIN */
 	RK_AFF_UPDATE,             /* update @SET { ip saddr } */
 	RK_DNAT,                   /* meta l4proto P dnat to ADDR:PORT */
-	RK_PICK,                   /* numgen random|inc / jhash ip saddr mod N vmap {...} */
+	RK_PICK,                   /* numgen inc mod N vmap { 0 : goto A, ... } (rr) */
+	RK_NG_PICK,                /* numgen random mod MOD VAL goto CHAIN */
+	RK_HASH_PICK,              /* jhash ip saddr mod MOD seed SEED VAL goto CHAIN */
 };
 
 typedef struct px_rule {
@@ -113,6 +115,7 @@ typedef struct px_rule {
 	const char *addr;    /* address or CIDR */
 	int proto, port;
 	int lb;              /* RK_PICK: enum px_lb */
+	int mod, val;        /* RK_NG_PICK, RK_HASH_PICK */
 	uint32_t seed;       /* RK_PICK with PX_LB_SH */
 	const char **targets;/* RK_PICK: endpoint chains, goto'd */
 	size_t ntargets;
@@ -138,6 +141,7 @@ enum px_setk {
 	SK_PORT_MAP,  /* inet_proto . inet_service : verdict */
 	SK_ADDRS,     /* addr */
 	SK_AFFINITY,  /* addr, dynamic, timeout */
+	SK_STATE,     /* mark . mark: the hash of the whole ruleset, one element */
 };
 
 typedef struct px_set {
@@ -195,6 +199,14 @@ void px_ruleset_add(px_ruleset *r, px_frag *f); /* takes the reference */
 void px_ruleset_free(px_ruleset *r);
 size_t px_ruleset_count(const px_ruleset *r, size_t *nchains, size_t *nrules, size_t *nelems);
 
+/* Give r its state element: the set "state" holds one element, a hash of
+ * everything else, so that a one-shot run can tell "nothing changed" from
+ * one small read. Call after the fragments are final and sorted. */
+void px_ruleset_seal(px_ruleset *r);
+/* The state element's text ("0x... . 0x..."), or "" when r has none. */
+const char *px_ruleset_state(const px_ruleset *r);
+#define PX_STATE_KEY "~state"
+
 /* Render as `nft -f` text that replaces the table atomically. */
 int px_render_nft(kx_buf *b, const px_ruleset *r);
 /* One rule as nft text (no newline), as rules.c renders and hashes it. */
@@ -210,7 +222,7 @@ void px_chain_comment(const px_chain *c, char *buf, size_t n);
 /* ------------------------------------------------------------------ diff */
 
 enum px_opk {  /* in the order they go into a batch */
-	OP_ADD_TABLE, OP_ADD_CHAIN, OP_DEL_ELEM, OP_FLUSH_CHAIN, OP_REPLACE_CHAIN,
+	OP_DEL_TABLE, OP_ADD_TABLE, OP_ADD_CHAIN, OP_DEL_ELEM, OP_FLUSH_CHAIN, OP_REPLACE_CHAIN,
 	OP_DEL_SET_EARLY, OP_ADD_SET, OP_ADD_RULES, OP_ADD_ELEM, OP_DEL_CHAIN, OP_DEL_SET, OP__N
 };
 
@@ -244,8 +256,13 @@ int px_ops_render(kx_buf *b, const px_ops *ops);
  * ruleset (chains with their hashes only, sets, map elements). *out is NULL
  * when the table does not exist. */
 int px_nl_read(int family, px_ruleset **out, struct kx_err *e);
-/* Send ops as one atomic batch. Nothing is sent when there are none. */
-int px_nl_apply(const px_ops *ops, size_t *bytes, struct kx_err *e);
+/* Send the operations of every list (one list per family) as one atomic
+ * batch. Nothing is sent when there are none. */
+int px_nl_apply(const px_ops *const *lists, size_t nlists, size_t *bytes, struct kx_err *e);
+/* The element of the table's state set as text into buf ("" if none). */
+int px_nl_read_state(int family, char *buf, size_t n, struct kx_err *e);
+/* Is our table of this family there? */
+int px_nl_exists(int family, int *found, struct kx_err *e);
 /* Delete our table of this family if present; *found tells. */
 int px_nl_cleanup(int family, int *found, struct kx_err *e);
 

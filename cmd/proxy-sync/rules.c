@@ -7,8 +7,9 @@
  *                                fib daddr type local meta l4proto . th dport
  *                                    vmap @service-nodeports
  *   service-ips elements         CLUSTERIP . tcp . 80 : goto svc-NS/NAME/tcp/PORT
- *   svc-...                      picks an endpoint: numgen random|inc or jhash
- *                                ip saddr, into a verdict map of ep- chains
+ *   svc-...                      picks an endpoint: numgen random (a rule per
+ *                                endpoint), jhash ip saddr, or numgen inc into
+ *                                a verdict map of ep- chains
  *   ep-...                       marks hairpin traffic, then DNATs
  *   ext-...                      NodePort and external IPs: marks for
  *                                masquerade (Cluster policy), or sends to
@@ -184,20 +185,29 @@ const char *px_proto_name(int proto)
 	return proto == PX_UDP ? "udp" : proto == PX_SCTP ? "sctp" : "tcp";
 }
 
-/* A chain's hash: its hook and its rules as text, plus salt (what the rules
- * depend on that their text does not show, such as an affinity timeout). */
+/* A chain's hash: its hook and its rules (every field that reaches the
+ * text or the kernel), plus salt (what the rules depend on that they do not
+ * show, such as an affinity timeout). Fields, not text: this runs for every
+ * chain of every pass. */
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	return s ? px_hash(h, s, strlen(s) + 1) : px_hash(h, "", 1);
+}
+
 static uint64_t chain_hash(const px_chain *c, int family, uint64_t salt)
 {
-	kx_buf b = KX_BUF_INIT;
-	uint64_t h;
+	int head[4] = {c->hook, c->nat, c->prio, family};
+	uint64_t h = px_hash(PX_HASH_INIT, head, sizeof head);
 
-	kx_buf_addf(&b, "%d %d %d\n", c->hook, c->nat, c->prio);
 	for (size_t j = 0; j < c->nrules; j++) {
-		px_render_rule(&b, family, &c->rules[j]);
-		kx_buf_addc(&b, '\n');
+		const px_rule *r = &c->rules[j];
+		int v[7] = {r->kind, r->proto, r->port, r->lb, r->mod, r->val, (int)r->seed};
+		h = px_hash(h, v, sizeof v);
+		h = hash_str(hash_str(hash_str(hash_str(h, r->chain), r->set), r->set2), r->addr);
+		for (size_t k = 0; k < r->ntargets; k++)
+			h = hash_str(h, r->targets[k]);
 	}
-	h = px_hash(px_hash(PX_HASH_INIT, b.p, b.len), &salt, sizeof salt);
-	kx_buf_free(&b);
+	h = px_hash(h, &salt, sizeof salt);
 	return h ? h : 1;
 }
 
@@ -259,6 +269,7 @@ static px_frag *skeleton(int family, const px_opts *o)
 	px_frag_set(f, "service-nodeports", SK_PORT_MAP, 0);
 	px_frag_set(f, "no-endpoint-services", SK_SVC_MAP, 0);
 	px_frag_set(f, "no-endpoint-nodeports", SK_PORT_MAP, 0);
+	px_frag_set(f, "state", SK_STATE, 0);
 	if (local_set) {
 		px_frag_set(f, "nodeport-ips", SK_ADDRS, 0);
 		for (size_t i = 0; i < o->nnodeport_ips; i++)
@@ -318,6 +329,24 @@ static void pick_chain(px_frag *f, px_chain *c, const px_svc *s, const char **ep
 		rule_chain(c, RK_GOTO, epchains[idx[0]]);
 		return;
 	}
+	if (s->lb != PX_LB_RR) {
+		/* random: endpoint i with probability 1/(n-i) among those left,
+		 * which is 1/n each, as iptables' statistic rules do; sh: the
+		 * same hash of the client address in every rule. No set: the
+		 * kernel names and finds anonymous sets by walking all of them,
+		 * which makes a batch of 10,000 services quadratic. */
+		uint32_t seed = (uint32_t)px_hash(PX_HASH_INIT, key, strlen(key));
+		for (size_t i = 0; i + 1 < n; i++) {
+			px_rule *r = add_rule(c, s->lb == PX_LB_SH ? RK_HASH_PICK : RK_NG_PICK);
+			r->mod = s->lb == PX_LB_SH ? (int)n : (int)(n - i);
+			r->val = s->lb == PX_LB_SH ? (int)i : 0;
+			r->seed = seed;
+			r->chain = epchains[idx[i]];
+		}
+		rule_chain(c, RK_GOTO, epchains[idx[n - 1]]);
+		return;
+	}
+	/* rr needs one counter for the service: one numgen into a verdict map */
 	px_rule *r = add_rule(c, RK_PICK);
 	r->lb = s->lb;
 	r->seed = (uint32_t)px_hash(PX_HASH_INIT, key, strlen(key));
@@ -493,7 +522,39 @@ px_ruleset *px_rules_build(const px_model *m, int family, const px_opts *o)
 		r->frags[k++] = r->frags[i];
 	}
 	r->n = k;
+	px_ruleset_seal(r);
 	return r;
+}
+
+void px_ruleset_seal(px_ruleset *r)
+{
+	uint64_t h = PX_HASH_INIT;
+	size_t k = 0;
+	char text[64];
+	px_frag *f;
+
+	for (size_t i = 0; i < r->n; i++) {
+		if (!strcmp(r->frags[i]->key, PX_STATE_KEY)) {
+			px_frag_unref(r->frags[i]);
+			continue;
+		}
+		h = px_hash(h, &r->frags[i]->hash, sizeof r->frags[i]->hash);
+		r->frags[k++] = r->frags[i];
+	}
+	r->n = k;
+	snprintf(text, sizeof text, "0x%08x . 0x%08x", (unsigned)(h >> 32), (unsigned)h);
+	f = px_frag_new(PX_STATE_KEY);
+	px_frag_elem(f, "state", astr(f, "%s", text), 0, 0, NULL);
+	frag_seal(f, r->family);
+	px_ruleset_add(r, f); /* "~state" sorts after every namespace */
+}
+
+const char *px_ruleset_state(const px_ruleset *r)
+{
+	for (size_t i = r->n; i-- > 0;)
+		if (!strcmp(r->frags[i]->key, PX_STATE_KEY) && r->frags[i]->nelems)
+			return r->frags[i]->elems[0].addr;
+	return "";
 }
 
 size_t px_ruleset_count(const px_ruleset *r, size_t *nchains, size_t *nrules, size_t *nelems)
@@ -567,6 +628,11 @@ int px_render_rule(kx_buf *b, int family, const px_rule *r)
 					   r->addr, r->port);
 		return kx_buf_addf(b, "meta l4proto %s dnat to %s:%d", px_proto_name(r->proto),
 				   r->addr, r->port);
+	case RK_NG_PICK:
+		return kx_buf_addf(b, "numgen random mod %d %d goto %s", r->mod, r->val, r->chain);
+	case RK_HASH_PICK:
+		return kx_buf_addf(b, "jhash %s saddr mod %d seed 0x%x %d goto %s", ip, r->mod, r->seed,
+				   r->val, r->chain);
 	case RK_PICK:
 		if (r->lb == PX_LB_SH)
 			kx_buf_addf(b, "jhash %s saddr mod %zu seed 0x%x vmap { ", ip, r->ntargets,
@@ -609,6 +675,8 @@ int px_set_kind_by_name(const char *name)
 		return SK_PORT_MAP;
 	if (!strncmp(name, "aff-", 4))
 		return SK_AFFINITY;
+	if (!strcmp(name, "state"))
+		return SK_STATE;
 	return SK_ADDRS;
 }
 
@@ -632,6 +700,9 @@ static void render_set(kx_buf *b, const px_ruleset *r, const px_set *s)
 	case SK_AFFINITY:
 		kx_buf_addf(b, "\t\ttype %s\n\t\tflags dynamic,timeout\n\t\ttimeout %ds\n", addr,
 			    s->timeout);
+		break;
+	case SK_STATE:
+		kx_buf_adds(b, "\t\ttype mark . mark\n");
 		break;
 	}
 	for (size_t i = 0; i < r->n; i++)

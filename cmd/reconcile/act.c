@@ -27,6 +27,7 @@ void rc_actor_free(struct rc_actor *a)
 {
 	jv_free(a->rv);
 	jv_free(a->index);
+	kx_event_cache_free(&a->events);
 }
 
 void rc_actor_reset(struct rc_actor *a)
@@ -83,11 +84,15 @@ static jv world_put(struct rc_actor *a, jv world, const char *res, const char *u
 		int n = jv_array_length(jv_copy(items));
 		jv m = jv_object_get(jv_copy(a->index), jv_string(res));
 		items = jv_array_append(items, obj);
-		if (jv_is_valid(m) && *uid)
+		if (jv_is_valid(m) && *uid) {
+			/* the index lets go first, so that m is changed in place
+			 * (not copied whole for every object a pass creates) */
+			a->index = jv_object_delete(a->index, jv_string(res));
 			a->index = jv_object_set(a->index, jv_string(res),
 						 jv_object_set(m, jv_string(uid), jv_number(n)));
-		else
+		} else {
 			jv_free(m);
+		}
 	} else {
 		jv_free(obj);
 	}
@@ -137,7 +142,7 @@ static void record_event(struct rc_actor *a, jv action, jv result, const char *c
 	about = jv_get_kind(ref) == JV_KIND_OBJECT ? ref_object(ref) : jv_copy(result);
 	jv_free(ref);
 	kx_event_info info = {type, reason, kx_buf_str(&m), component, NULL};
-	if (kx_event_record(a->c, about, &info, &a->now, &e) < 0)
+	if (kx_event_record_cached(a->c, &a->events, about, &info, &a->now, &e) < 0)
 		kx_log_debug(1, "%s", e.msg);
 	else
 		a->writes++;

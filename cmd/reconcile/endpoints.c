@@ -448,6 +448,15 @@ jv rc_endpointslice_decide(jv world, const struct rc_conf *conf)
 		kx_selector_free(sel);
 		groups = groups_for(svc, cand);
 		jv_free(cand);
+		if (jv_object_length(jv_copy(groups)) == 0) {
+			/* no endpoints: as Kubernetes, keep one placeholder slice
+			 * (no ports, no endpoints) */
+			jv g = jv_object();
+			g = jv_object_set(g, jv_string("ports"), jv_array());
+			g = jv_object_set(g, jv_string("ready"), jv_array());
+			g = jv_object_set(g, jv_string("notready"), jv_array());
+			groups = jv_object_set(groups, jv_string(""), g);
+		}
 		have = jv_object_get(jv_copy(mine), jv_string_fmt("%s/%s", ns, name));
 		if (!jv_is_valid(have))
 			have = jv_array();
@@ -459,7 +468,12 @@ jv rc_endpointslice_decide(jv world, const struct rc_conf *conf)
 			int found = -1;
 			for (int h = 0; h < nh && found < 0; h++) {
 				jv s = jv_array_get(jv_copy(have), h);
-				if (!used[h] && kx_jv_equal(kx_jv_get(jv_copy(s), "ports"), jv_copy(ports)))
+				jv sp = kx_jv_get(jv_copy(s), "ports");
+				if (jv_get_kind(sp) == JV_KIND_NULL) { /* absent is empty */
+					jv_free(sp);
+					sp = jv_array();
+				}
+				if (!used[h] && kx_jv_equal(sp, jv_copy(ports)))
 					found = h;
 				jv_free(s);
 			}

@@ -7,6 +7,7 @@
 #include <jv.h>
 
 #include "err.h"
+#include "event.h"
 #include "http.h"
 
 /* The world from the store: every resource named in resources (a
@@ -26,6 +27,7 @@ struct rc_actor {
 	long writes;          /* requests that changed the store */
 	long conflicts;       /* 409s: the next round reads again */
 	int status;           /* worst failure: KX_OK, KX_EREFUSED, KX_EUNREACH */
+	kx_event_cache events; /* the store's Events, read once per pass */
 };
 
 void rc_actor_init(struct rc_actor *a, kx_client *c, int dry_run);

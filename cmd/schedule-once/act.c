@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "err.h"
+#include "event.h"
 #include "json.h"
 #include "log.h"
 #include "observe.h"
@@ -101,9 +102,12 @@ struct work {
 	const sched_decision *d;
 	size_t n;
 	atomic_size_t next;
+	atomic_int nevents;
 	pthread_mutex_t mu;
 	sched_act_result *res;
+	int events;
 	char now[40];
+	struct timespec ts;
 };
 
 static void path_of(kx_buf *b, const sched_pod *p, const char *sub)
@@ -113,6 +117,46 @@ static void path_of(kx_buf *b, const sched_pod *p, const char *sub)
 	kx_buf_adds(b, "/pods/");
 	kx_url_escape(b, p->name);
 	kx_buf_addf(b, "/%s", sub);
+}
+
+/* kube-scheduler's Events: Scheduled when a pod is bound, FailedScheduling
+ * (a Warning, aggregated with earlier ones) when it newly fits nowhere. */
+static void record_event(kx_client *cl, struct work *w, const sched_decision *d, int marked)
+{
+	const sched_pod *p = &w->c->pods[d->pod];
+	kx_event_info ev = {.component = "default-scheduler"};
+	kx_err e = KX_ERR_INIT;
+	char msg[1024];
+	int rc;
+
+	if (w->events == EV_NONE || (d->node >= 0 && w->events != EV_ALL) || (d->node < 0 && !marked))
+		return;
+	if (d->node >= 0) {
+		/* a new binding is news: create the Event without looking for one */
+		kx_buf path = KX_BUF_INIT;
+		snprintf(msg, sizeof msg, "Successfully assigned %s to %s", p->key,
+			 w->c->nodes[d->node].name);
+		ev.type = "Normal";
+		ev.reason = "Scheduled";
+		ev.message = msg;
+		jv obj = kx_event_new(kx_event_ref(p->obj), &ev, &w->ts);
+		kx_buf_adds(&path, "/api/v1/namespaces/");
+		kx_url_escape(&path, p->ns);
+		kx_buf_adds(&path, "/events");
+		jv res = kx_client_json(cl, "POST", path.p, obj, NULL, &e);
+		rc = jv_is_valid(res) ? 0 : -1;
+		jv_free(res);
+		kx_buf_free(&path);
+	} else {
+		ev.type = "Warning";
+		ev.reason = "FailedScheduling";
+		ev.message = d->reason;
+		rc = kx_event_record(cl, p->obj, &ev, &w->ts, &e);
+	}
+	if (rc < 0)
+		kx_log_error("cannot record an event for pod \"%s\": %s", p->key, e.msg);
+	else
+		atomic_fetch_add(&w->nevents, 1);
 }
 
 /* One action; returns 0 done, 1 skipped (conflict), -1 failed (e filled). */
@@ -151,6 +195,7 @@ static int act_one(kx_client *cl, struct work *w, const sched_decision *d, int *
 	kx_buf_free(&path);
 	if (jv_is_valid(r)) {
 		jv_free(r);
+		record_event(cl, w, d, *marked);
 		return 0;
 	}
 	jv_free(r);
@@ -199,9 +244,9 @@ static void *worker(void *arg)
 }
 
 void sched_act(const char *server, const sched_cluster *c, const sched_decision *d, size_t n,
-	       int parallel, sched_act_result *res)
+	       int parallel, int events, sched_act_result *res)
 {
-	struct work w = {.server = server, .c = c, .d = d, .n = n, .res = res};
+	struct work w = {.server = server, .c = c, .d = d, .n = n, .res = res, .events = events};
 	pthread_t *th;
 	int nth = parallel < 1 ? 1 : parallel;
 
@@ -213,8 +258,10 @@ void sched_act(const char *server, const sched_cluster *c, const sched_decision 
 		return;
 	if ((size_t)nth > n)
 		nth = (int)n;
-	kx_time_format(time(NULL), w.now, sizeof w.now);
+	clock_gettime(CLOCK_REALTIME, &w.ts);
+	kx_time_format(w.ts.tv_sec, w.now, sizeof w.now);
 	atomic_init(&w.next, 0);
+	atomic_init(&w.nevents, 0);
 	pthread_mutex_init(&w.mu, NULL);
 	th = calloc(nth, sizeof *th);
 	for (int i = 0; i < nth; i++)
@@ -223,4 +270,5 @@ void sched_act(const char *server, const sched_cluster *c, const sched_decision 
 		pthread_join(th[i], NULL);
 	free(th);
 	pthread_mutex_destroy(&w.mu);
+	res->events = atomic_load(&w.nevents);
 }

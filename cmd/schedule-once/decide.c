@@ -138,7 +138,11 @@ static int anti_domain_taken(const sched_cluster *c, const sched_anti *a, const 
  * the node fits, else the filter that failed, with *detail saying more
  * (the taint's index, the mask of insufficient resources, or which
  * anti-affinity rule). */
-static int filter(const sched_cluster *c, const sched_pod *p, const sched_node *n, int *detail)
+/* The filters that depend only on the pod's spec and the node's spec:
+ * NodeUnschedulable, NodeName, TaintToleration, NodeAffinity. Their answer
+ * never changes during a pass, so it is cached per pod signature. */
+static int filter_static(const sched_cluster *c, const sched_pod *p, const sched_node *n,
+			 int *detail)
 {
 	*detail = 0;
 	if (n->unschedulable && !tolerated(p, c->k_unsched, 0, E_NOSCHEDULE))
@@ -163,6 +167,15 @@ static int filter(const sched_cluster *c, const sched_pod *p, const sched_node *
 		if (!any)
 			return F_AFFINITY;
 	}
+	return -1;
+}
+
+/* The filters that depend on what runs on the node: NodePorts,
+ * NodeResourcesFit, InterPodAffinity. */
+static int filter_dynamic(const sched_cluster *c, const sched_pod *p, const sched_node *n,
+			  int *detail)
+{
+	*detail = 0;
 	for (int i = 0; i < p->nports; i++)
 		for (int k = 0; k < n->nports; k++) {
 			const sched_port *a = &p->ports[i], *b = &n->ports[k];
@@ -171,15 +184,14 @@ static int filter(const sched_cluster *c, const sched_pod *p, const sched_node *
 				return F_PORTS;
 		}
 	{
-		int mask = 0, any = 0;
+		int mask = 0;
 		if (n->req[R_PODS] + 1000 > n->alloc[R_PODS])
 			mask |= 1 << R_PODS;
-		for (int r = 0; r < c->nres; r++)
-			if (r != R_PODS && p->req[r] > 0)
-				any = 1;
-		for (int r = 0; any && r < c->nres; r++)
-			if (r != R_PODS && p->req[r] > 0 && p->req[r] > n->alloc[r] - n->req[r])
+		for (int k = 0; k < p->nreqlist; k++) {
+			int r = p->reqlist[k];
+			if (p->req[r] > n->alloc[r] - n->req[r])
 				mask |= 1 << r;
+		}
 		if (mask) {
 			*detail = mask;
 			return F_FIT;
@@ -206,6 +218,13 @@ static int filter(const sched_cluster *c, const sched_pod *p, const sched_node *
 		}
 	}
 	return -1;
+}
+
+static int filter(const sched_cluster *c, const sched_pod *p, const sched_node *n, int *detail)
+{
+	int f = filter_static(c, p, n, detail);
+
+	return f >= 0 ? f : filter_dynamic(c, p, n, detail);
 }
 
 /* The reasons a filter gives, as kube-scheduler words them, each passed to
@@ -349,8 +368,23 @@ static double fraction(int64_t req, int64_t alloc)
 }
 
 /* Raw score of each candidate for each score, before normalizing. */
+static void score_static(const sched_cluster *c, const sched_pod *p, const sched_node *n,
+			 int64_t *raw);
+static void score_dynamic(const sched_cluster *c, const sched_pod *p, const sched_node *n,
+			  int64_t *raw);
+
+/* Raw score of a node for each score, before normalizing. */
 static void score_raw(const sched_cluster *c, const sched_pod *p, const sched_node *n,
 		      int64_t *raw)
+{
+	score_static(c, p, n, raw);
+	score_dynamic(c, p, n, raw);
+}
+
+/* Scores that depend on what runs on the node: LeastRequested,
+ * BalancedResourceAllocation, SelectorSpread. */
+static void score_dynamic(const sched_cluster *c, const sched_pod *p, const sched_node *n,
+			  int64_t *raw)
 {
 	const int *w = c->cfg.weight;
 
@@ -365,6 +399,41 @@ static void score_raw(const sched_cluster *c, const sched_pod *p, const sched_no
 		double sd = (fc > fm ? fc - fm : fm - fc) / 2;
 		raw[S_BALANCED] = (int64_t)((1.0 - sd) * MAX_SCORE);
 	}
+	if (w[S_SPREAD]) {
+		int64_t cnt = 0;
+		if (p->nspread == 1) {
+			/* the common case: one group, counted on the node as pods land */
+			for (int k = 0; k < n->ngroups; k++)
+				if (n->groups[k].key == p->spread[0])
+					cnt = n->groups[k].val;
+		} else if (p->nspread > 1)
+			for (int k = 0; k < n->npods; k++) {
+				const sched_pod *q = &c->pods[n->pods[k]];
+				int i = 0, j = 0, hit = 0;
+				if (q->nsid != p->nsid)
+					continue;
+				while (!hit && i < p->nspread && j < q->nspread) {
+					if (p->spread[i] == q->spread[j])
+						hit = 1;
+					else if (p->spread[i] < q->spread[j])
+						i++;
+					else
+						j++;
+				}
+				cnt += hit;
+			}
+		raw[S_SPREAD] = cnt;
+	}
+}
+
+/* Scores that depend only on the pod's spec and the node's: NodeLabel,
+ * preferred NodeAffinity, TaintToleration, ImageLocality (cached per pod
+ * signature, like the static filters). */
+static void score_static(const sched_cluster *c, const sched_pod *p, const sched_node *n,
+			 int64_t *raw)
+{
+	const int *w = c->cfg.weight;
+
 	if (w[S_LABEL] && c->cfg.nprefer) {
 		int64_t sum = 0;
 		for (size_t i = 0; i < c->cfg.nprefer; i++) {
@@ -399,31 +468,6 @@ static void score_raw(const sched_cluster *c, const sched_pod *p, const sched_no
 		}
 		raw[S_TAINT] = cnt;
 	}
-	if (w[S_SPREAD]) {
-		int64_t cnt = 0;
-		if (p->nspread == 1) {
-			/* the common case: one group, counted on the node as pods land */
-			for (int k = 0; k < n->ngroups; k++)
-				if (n->groups[k].key == p->spread[0])
-					cnt = n->groups[k].val;
-		} else if (p->nspread > 1)
-			for (int k = 0; k < n->npods; k++) {
-				const sched_pod *q = &c->pods[n->pods[k]];
-				int i = 0, j = 0, hit = 0;
-				if (q->nsid != p->nsid)
-					continue;
-				while (!hit && i < p->nspread && j < q->nspread) {
-					if (p->spread[i] == q->spread[j])
-						hit = 1;
-					else if (p->spread[i] < q->spread[j])
-						i++;
-					else
-						j++;
-				}
-				cnt += hit;
-			}
-		raw[S_SPREAD] = cnt;
-	}
 	if (w[S_IMAGE]) {
 		int64_t sum = 0;
 		for (int i = 0; i < p->nimages; i++) {
@@ -451,9 +495,9 @@ static void score_raw(const sched_cluster *c, const sched_pod *p, const sched_no
 	}
 }
 
-/* Normalize the raw scores of the ncand candidates in place (scores[s][i]),
+/* Normalize the raw scores of the ncand candidates in place (scores[i * S_COUNT + s]),
  * as the plugins' NormalizeScore do. */
-static void normalize(const sched_cluster *c, int ncand, int64_t **scores)
+static void normalize(const sched_cluster *c, int ncand, int64_t *scores)
 {
 	const int *w = c->cfg.weight;
 	int64_t max;
@@ -461,19 +505,19 @@ static void normalize(const sched_cluster *c, int ncand, int64_t **scores)
 	if (w[S_AFFINITY]) {
 		max = 0;
 		for (int i = 0; i < ncand; i++)
-			if (scores[S_AFFINITY][i] > max)
-				max = scores[S_AFFINITY][i];
+			if (scores[(i) * S_COUNT + S_AFFINITY] > max)
+				max = scores[(i) * S_COUNT + S_AFFINITY];
 		for (int i = 0; i < ncand; i++)
-			scores[S_AFFINITY][i] = max ? scores[S_AFFINITY][i] * MAX_SCORE / max : 0;
+			scores[(i) * S_COUNT + S_AFFINITY] = max ? scores[(i) * S_COUNT + S_AFFINITY] * MAX_SCORE / max : 0;
 	}
 	if (w[S_TAINT]) {
 		max = 0;
 		for (int i = 0; i < ncand; i++)
-			if (scores[S_TAINT][i] > max)
-				max = scores[S_TAINT][i];
+			if (scores[(i) * S_COUNT + S_TAINT] > max)
+				max = scores[(i) * S_COUNT + S_TAINT];
 		for (int i = 0; i < ncand; i++)
-			scores[S_TAINT][i] =
-				max ? MAX_SCORE - scores[S_TAINT][i] * MAX_SCORE / max : MAX_SCORE;
+			scores[(i) * S_COUNT + S_TAINT] =
+				max ? MAX_SCORE - scores[(i) * S_COUNT + S_TAINT] * MAX_SCORE / max : MAX_SCORE;
 	}
 	if (w[S_SPREAD]) {
 		/* SelectorSpread: fewer matching pods on the node scores higher; where
@@ -481,8 +525,8 @@ static void normalize(const sched_cluster *c, int ncand, int64_t **scores)
 		int64_t maxz = 0;
 		max = 0;
 		for (int i = 0; i < ncand; i++)
-			if (scores[S_SPREAD][i] > max)
-				max = scores[S_SPREAD][i];
+			if (scores[(i) * S_COUNT + S_SPREAD] > max)
+				max = scores[(i) * S_COUNT + S_SPREAD];
 		/* zone counts: the sum over candidates in the same zone */
 		int64_t *zc = c->zone_count;
 		int havez = 0;
@@ -494,7 +538,7 @@ static void normalize(const sched_cluster *c, int ncand, int64_t **scores)
 		for (int i = 0; i < ncand; i++) {
 			int z = c->nodes[c->cand[i]].zone;
 			if (z >= 0) {
-				zc[z] += scores[S_SPREAD][i];
+				zc[z] += scores[(i) * S_COUNT + S_SPREAD];
 				havez = 1;
 			}
 		}
@@ -506,7 +550,7 @@ static void normalize(const sched_cluster *c, int ncand, int64_t **scores)
 		for (int i = 0; i < ncand; i++) {
 			double f = MAX_SCORE;
 			if (max > 0)
-				f = MAX_SCORE * (double)(max - scores[S_SPREAD][i]) / (double)max;
+				f = MAX_SCORE * (double)(max - scores[(i) * S_COUNT + S_SPREAD]) / (double)max;
 			if (havez && c->nodes[c->cand[i]].zone >= 0) {
 				double z = MAX_SCORE;
 				if (maxz > 0)
@@ -514,7 +558,7 @@ static void normalize(const sched_cluster *c, int ncand, int64_t **scores)
 					    (double)maxz;
 				f = f * (1.0 / 3.0) + z * (2.0 / 3.0);
 			}
-			scores[S_SPREAD][i] = (int64_t)f;
+			scores[(i) * S_COUNT + S_SPREAD] = (int64_t)f;
 		}
 	}
 }
@@ -548,13 +592,50 @@ static uint64_t rng_next(uint64_t *s)
 
 /* Choose a node for pod pi; fill d. Nodes are examined from c->start,
  * round robin, until enough feasible ones are found (percentageOfNodesToScore). */
+#define SIGCACHE_MAX ((size_t)256 << 20) /* bytes of cached static results */
+
+/* The static results of p's signature on node ni, computed on first use;
+ * NULL when the cache is full (then the caller computes them itself). */
+static sched_sigent *sig_entry(sched_cluster *c, const sched_pod *p, int ni)
+{
+	sched_sigent *row, *e;
+
+	if (!c->sigcache)
+		c->sigcache = calloc(sched_strtab_count(c->sigs) + 1, sizeof *c->sigcache);
+	row = c->sigcache[p->sig];
+	if (!row) {
+		size_t bytes = (size_t)c->nnodes * sizeof *row;
+		if (c->sigbytes + bytes > SIGCACHE_MAX)
+			return NULL;
+		row = c->sigcache[p->sig] = calloc(c->nnodes + 1, sizeof *row);
+		c->sigbytes += bytes;
+	}
+	e = &row[ni];
+	if (!e->state) {
+		int detail;
+		int64_t raw[S_COUNT] = {0};
+		if (filter_static(c, p, &c->nodes[ni], &detail) >= 0) {
+			e->state = 2;
+		} else {
+			e->state = 1;
+			score_static(c, p, &c->nodes[ni], raw);
+			e->label = (int8_t)raw[S_LABEL];
+			e->taint = (int16_t)(raw[S_TAINT] > 32767 ? 32767 : raw[S_TAINT]);
+			e->image = (int16_t)raw[S_IMAGE];
+			e->affinity = (int32_t)raw[S_AFFINITY];
+		}
+	}
+	return e;
+}
+
+/* Choose a node for pod pi; fill d. Nodes are examined from c->start,
+ * round robin, until enough feasible ones are found (percentageOfNodesToScore). */
 static void place(sched_cluster *c, int pi, sched_decision *d, sched_explain *ex)
 {
 	sched_pod *p = &c->pods[pi];
 	int nn = c->nnodes, tofind = sched_nodes_to_find(nn, c->cfg.percentage);
 	int ncand = 0, processed = 0, detail;
-	int64_t *scores[S_COUNT + 1];
-	int *fails = NULL, *fdetail = NULL;
+	int64_t *scores = c->scoremat;
 
 	d->pod = pi;
 	d->node = -1;
@@ -564,54 +645,62 @@ static void place(sched_cluster *c, int pi, sched_decision *d, sched_explain *ex
 		ex->rows = calloc(nn + 1, sizeof *ex->rows);
 		ex->found = 1;
 	}
-	for (int s = 0; s <= S_COUNT; s++)
-		scores[s] = c->scratch[s];
 	for (int k = 0; k < nn && ncand < tofind; k++) {
-		int ni = (c->start + k) % nn;
-		int f = filter(c, p, &c->nodes[ni], &detail);
+		int ni = c->start + k < nn ? c->start + k : c->start + k - nn;
+		const sched_node *n = &c->nodes[ni];
+		int f;
 		processed++;
 		if (ex) {
 			sched_explain_row *row = &ex->rows[ni];
 			struct rowbuf rb = {row->reason, sizeof row->reason};
+			f = filter(c, p, n, &detail);
 			row->examined = 1;
 			row->failed = f;
 			if (f >= 0)
-				reasons(c, &c->nodes[ni], f, detail, row_reason, &rb);
-		}
-		if (f < 0) {
-			c->cand[ncand++] = ni;
+				reasons(c, n, f, detail, row_reason, &rb);
 		} else {
-			if (!fails) {
-				fails = calloc(nn, sizeof *fails);
-				fdetail = calloc(nn, sizeof *fdetail);
-			}
-			fails[ni] = f + 1;
-			fdetail[ni] = detail;
+			sched_sigent *e = sig_entry(c, p, ni);
+			if (e)
+				f = e->state == 2 ? 0 : filter_dynamic(c, p, n, &detail);
+			else
+				f = filter(c, p, n, &detail);
+			c->candsig[ncand] = e;
 		}
+		if (f < 0)
+			c->cand[ncand++] = ni;
 	}
 	if (nn)
 		c->start = (c->start + processed) % nn;
 	if (ncand == 0) {
+		/* every node was examined and failed: ask each why */
 		histo h = {0};
-		for (int ni = 0; ni < nn; ni++)
-			if (fails && fails[ni])
-				reasons(c, &c->nodes[ni], fails[ni] - 1, fdetail[ni], histo_add, &h);
+		for (int ni = 0; ni < nn; ni++) {
+			int f = filter(c, p, &c->nodes[ni], &detail);
+			if (f >= 0)
+				reasons(c, &c->nodes[ni], f, detail, histo_add, &h);
+		}
 		d->reason = fit_message(&h, nn);
 		histo_free(&h);
-		free(fails);
-		free(fdetail);
 		if (ex)
 			ex->reason = strdup(d->reason);
 		return;
 	}
-	free(fails);
-	free(fdetail);
 
 	for (int i = 0; i < ncand; i++) {
-		int64_t raw[S_COUNT] = {0};
-		score_raw(c, p, &c->nodes[c->cand[i]], raw);
+		int64_t *raw = &scores[i * S_COUNT];
+		const sched_node *n = &c->nodes[c->cand[i]];
 		for (int s = 0; s < S_COUNT; s++)
-			scores[s][i] = raw[s];
+			raw[s] = 0;
+		sched_sigent *e = ex ? NULL : c->candsig[i];
+		if (e) {
+			raw[S_LABEL] = e->label;
+			raw[S_TAINT] = e->taint;
+			raw[S_IMAGE] = e->image;
+			raw[S_AFFINITY] = e->affinity;
+			score_dynamic(c, p, n, raw);
+		} else {
+			score_raw(c, p, n, raw);
+		}
 	}
 	normalize(c, ncand, scores);
 
@@ -620,14 +709,13 @@ static void place(sched_cluster *c, int pi, sched_decision *d, sched_explain *ex
 	for (int i = 0; i < ncand; i++) {
 		int64_t total = 0;
 		for (int s = 0; s < S_COUNT; s++)
-			if (c->cfg.weight[s])
-				total += scores[s][i] * c->cfg.weight[s];
+			total += scores[i * S_COUNT + s] * c->cfg.weight[s];
 		if (ex) {
 			sched_explain_row *row = &ex->rows[c->cand[i]];
 			row->scored = 1;
 			row->total = total;
 			for (int s = 0; s < S_COUNT; s++)
-				row->points[s] = c->cfg.weight[s] ? scores[s][i] : 0;
+				row->points[s] = c->cfg.weight[s] ? scores[i * S_COUNT + s] : 0;
 		}
 		/* kube-scheduler's selectHost: reservoir sampling among the best */
 		if (total > best) {
@@ -677,6 +765,10 @@ sched_decision *sched_decide(sched_cluster *c, size_t *n, sched_explain *ex)
 	d = calloc(k + 1, sizeof *d);
 	c->rng = c->cfg.seed;
 	c->start = 0;
+	c->nactive = 0;
+	for (int s = 0; s < S_COUNT; s++)
+		if (c->cfg.weight[s])
+			c->active[c->nactive++] = s;
 	if (ex) {
 		ex->found = 0;
 		ex->chosen = -1;

@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "err.h"
 #include "json.h"
+#include "lease.h"
 #include "lock.h"
 #include "log.h"
 #include "observe.h"
@@ -39,6 +40,9 @@ enum {
 	O_PARALLEL,
 	O_BATCH,
 	O_RESYNC,
+	O_EVENTS,
+	O_LEASE,
+	O_LEASE_DURATION,
 };
 
 static const struct kx_opt opts[] = {
@@ -47,6 +51,8 @@ static const struct kx_opt opts[] = {
 	{"explain", required_argument, O_EXPLAIN, "NS/POD", "print every node's filters and scores for one pod"},
 	{"watch", no_argument, O_WATCH, NULL, "keep scheduling as pods and nodes change"},
 	{"leader-elect", no_argument, O_LEADER, NULL, "with --watch: act only while holding the Lease"},
+	{"leader-elect-lease", required_argument, O_LEASE, "NS/NAME", "the Lease to hold (kube-system/kx-scheduler)"},
+	{"leader-elect-lease-duration", required_argument, O_LEASE_DURATION, "DURATION", "how long the Lease lasts unrenewed (15s)"},
 	{"lock", required_argument, O_LOCK, "FILE", "take an exclusive lock on FILE for the run"},
 	{"fail-unschedulable", no_argument, O_FAIL, NULL, "exit 1 when some pod fits nowhere"},
 	{"scheduler-name", required_argument, O_SCHEDNAME, "NAME", "schedule pods with this schedulerName (default-scheduler)"},
@@ -55,6 +61,7 @@ static const struct kx_opt opts[] = {
 	{"prefer-label", required_argument, O_PREFER, "LABEL", "prefer nodes with (KEY[=VALUE]) or without (!KEY) a label"},
 	{"percentage-of-nodes-to-score", required_argument, O_PERCENT, "N", "score only N% of nodes (0: adaptive)"},
 	{"seed", required_argument, O_SEED, "N", "seed for breaking ties (default 0)"},
+	{"events", required_argument, O_EVENTS, "WHICH", "Events to record: all, failed (FailedScheduling only), none"},
 	{"parallel", required_argument, O_PARALLEL, "N", "requests in flight when binding (default 16)"},
 	{"batch", required_argument, O_BATCH, "DURATION", "with --watch: wait this long to batch changes (default 100ms)"},
 	{"resync", required_argument, O_RESYNC, "DURATION", "with --watch: a full pass at least this often (default 30s)"},
@@ -71,8 +78,9 @@ static const char synopsis[] =
 
 struct run {
 	const char *file, *explain, *lock, *server;
-	int dry_run, watch, leader, fail_unsched, parallel;
-	int64_t batch_ms, resync_ms;
+	int dry_run, watch, leader, fail_unsched, parallel, events;
+	int64_t batch_ms, resync_ms, lease_ms;
+	const char *lease;
 	sched_config cfg;
 };
 
@@ -138,9 +146,9 @@ static int pass(struct run *r, kx_client *cl, int *unsched, kx_err *e)
 		kx_buf_free(&b);
 	} else {
 		sched_act_result res;
-		sched_act(kx_server_url(r->server), c, d, n, r->parallel, &res);
-		kx_log_debug(1, "bound %d pods, %d skipped (changed meanwhile), %d unschedulable (%d newly marked), %d failed",
-			     res.bound, res.conflicts, res.unschedulable, res.marked, res.failed);
+		sched_act(kx_server_url(r->server), c, d, n, r->parallel, r->events, &res);
+		kx_log_debug(1, "bound %d pods, %d skipped (changed meanwhile), %d unschedulable (%d newly marked), %d failed, %d events",
+			     res.bound, res.conflicts, res.unschedulable, res.marked, res.failed, res.events);
 		if (res.failed) {
 			*e = res.err;
 			if (res.failed > 1)
@@ -245,19 +253,45 @@ static int watch(struct run *r, kx_client *cl, kx_err *e)
 		pthread_detach(th[i]);
 	}
 	kx_log_debug(1, "watching pods and nodes at %s", kx_server_url(r->server));
+	char ns[256] = "", name[256] = "", identity[320], host[256] = "";
+	int leader = 0;
+	if (r->leader) {
+		const char *slash = strchr(r->lease, '/');
+		snprintf(ns, sizeof ns, "%.*s", (int)(slash - r->lease), r->lease);
+		snprintf(name, sizeof name, "%s", slash + 1);
+		gethostname(host, sizeof host - 1);
+		snprintf(identity, sizeof identity, "%s_%ld", host[0] ? host : "kx", (long)getpid());
+	}
 	while (!stopping) {
 		int unsched, rc;
 		kx_err pe = KX_ERR_INIT;
+		int64_t wait_ms = r->resync_ms;
+		if (r->leader) {
+			int was = leader;
+			leader = kx_lease_try(cl, ns, name, identity, (int)((r->lease_ms + 999) / 1000), &pe);
+			if (leader < 0) {
+				kx_log_error("%s", pe.msg);
+				leader = 0;
+			}
+			if (leader != was)
+				kx_log_info("%s the leader (lease %s/%s, identity %s)",
+					    leader ? "became" : "is no longer", ns, name, identity);
+			/* renew well before the lease runs out, as client-go does */
+			if (wait_ms > r->lease_ms / 3)
+				wait_ms = r->lease_ms / 3;
+		}
 		pthread_mutex_lock(&wmu);
 		dirty = 0;
 		pthread_mutex_unlock(&wmu);
-		rc = pass(r, cl, &unsched, &pe);
-		if (rc)
-			kx_log_error("%s", pe.msg);
+		if (!r->leader || leader) {
+			rc = pass(r, cl, &unsched, &pe);
+			if (rc)
+				kx_log_error("%s", pe.msg);
+		}
 		fflush(stdout);
 		/* wait for a change (or the resync), then a little longer so that
 		 * a burst of changes makes one pass */
-		int64_t deadline = kx_now_ms() + r->resync_ms;
+		int64_t deadline = kx_now_ms() + wait_ms;
 		pthread_mutex_lock(&wmu);
 		while (!dirty && !stopping && kx_now_ms() < deadline) {
 			struct timespec ts;
@@ -273,7 +307,8 @@ static int watch(struct run *r, kx_client *cl, kx_err *e)
 		if (!stopping && r->batch_ms > 0)
 			usleep((useconds_t)(r->batch_ms * 1000));
 	}
-	(void)e;
+	if (r->leader && leader && kx_lease_release(cl, ns, name, identity, e) < 0)
+		kx_err_print(e);
 	return 0;
 }
 
@@ -331,6 +366,8 @@ int main(int argc, char **argv)
 	r.parallel = 16;
 	r.batch_ms = 100;
 	r.resync_ms = 30000;
+	r.lease_ms = 15000;
+	r.lease = "kube-system/kx-scheduler";
 	kx_cli_init(&cli, opts);
 	while ((c = getopt_long(argc, argv, cli.shortopts, cli.longopts, NULL)) != -1) {
 		switch (c) {
@@ -402,6 +439,34 @@ int main(int argc, char **argv)
 				r.batch_ms = v;
 			else
 				r.resync_ms = v > 0 ? v : 30000;
+			break;
+		case O_EVENTS:
+			if (!strcmp(optarg, "all"))
+				r.events = EV_ALL;
+			else if (!strcmp(optarg, "failed"))
+				r.events = EV_FAILED;
+			else if (!strcmp(optarg, "none"))
+				r.events = EV_NONE;
+			else {
+				kx_err_set(&e, KX_EUSAGE, "bad --events \"%s\": expected all, failed or none", optarg);
+				goto usage_err;
+			}
+			break;
+		case O_LEASE: {
+			const char *sl = strchr(optarg, '/');
+			if (!sl || sl == optarg || !sl[1] || strchr(sl + 1, '/') || strlen(optarg) > 250) {
+				kx_err_set(&e, KX_EUSAGE, "bad --leader-elect-lease \"%s\": expected NAMESPACE/NAME", optarg);
+				goto usage_err;
+			}
+			r.lease = optarg;
+			break;
+		}
+		case O_LEASE_DURATION:
+			if (kx_duration_parse(optarg, &v, &e) < 0 || v < 1000) {
+				kx_err_set(&e, KX_EUSAGE, "bad --leader-elect-lease-duration \"%s\": at least 1s", optarg);
+				goto usage_err;
+			}
+			r.lease_ms = v;
 			break;
 		case KX_OPT_SERVER:
 			r.server = optarg;

@@ -332,6 +332,11 @@ const char *sched_str(const sched_strtab *t, int id)
 	return id >= 0 && id < t->n ? t->s[id] : "";
 }
 
+int sched_strtab_count(const sched_strtab *t)
+{
+	return t->n;
+}
+
 static void strtab_free(sched_strtab *t)
 {
 	for (int i = 0; i < t->n; i++)
@@ -518,6 +523,9 @@ static int pod_requests(sched_cluster *c, sched_pod *p, jv spec, kx_err *e)
 			}
 		}
 		p->req[R_PODS] = 1000;
+		for (int r = 0; r < SCHED_MAXRES; r++)
+			if (r != R_PODS && p->req[r] > 0)
+				p->reqlist[p->nreqlist++] = (unsigned char)r;
 	}
 	jv_free(ctrs);
 	jv_free(inits);
@@ -903,6 +911,20 @@ static int add_pod(sched_cluster *c, jv obj)
 			add_warning_bad(c, &p, &e);
 		parse_tolerations(c, &p, spec);
 		parse_images(c, &p, spec);
+		/* the signature: all the static filters and scores read */
+		jv sig = jv_array();
+		sig = jv_array_append(sig, kx_jv_get(jv_copy(spec), "nodeSelector"));
+		sig = jv_array_append(sig, kx_jv_get(jv_copy(spec), "affinity.nodeAffinity"));
+		sig = jv_array_append(sig, kx_jv_get(jv_copy(spec), "tolerations"));
+		sig = jv_array_append(sig, kx_jv_get(jv_copy(spec), "nodeName"));
+		jv imgs = jv_array();
+		for (int k = 0; k < p.nimages; k++)
+			imgs = jv_array_append(imgs, jv_number(p.images[k]));
+		sig = jv_array_append(sig, imgs);
+		sig = jv_array_append(sig, jv_number(p.ncontainers));
+		jv d = jv_dump_string(sig, JV_PRINT_SORTED);
+		p.sig = sched_intern(c->sigs, jv_string_value(d));
+		jv_free(d);
 	}
 	if (!p.bad) {
 		jv ctrs = jv_object_get(jv_copy(spec), jv_string("containers"));
@@ -1260,6 +1282,7 @@ sched_cluster *sched_cluster_new(jv objects, const sched_config *cfg, kx_err *e)
 	c->nres = R_FIRST_EXT;
 	sched_intern(c->strs, ""); /* id 0 is the empty string */
 	c->k_unsched = sched_intern(c->strs, "node.kubernetes.io/unschedulable");
+	c->sigs = calloc(1, sizeof *c->sigs);
 	/* Nodes first, so that pods bound to them can be resolved. */
 	for (int pass = 0; pass < 2; pass++) {
 		jv_array_foreach(objects, i, o)
@@ -1354,8 +1377,8 @@ sched_cluster *sched_cluster_new(jv objects, const sched_config *cfg, kx_err *e)
 				c->image_nodes[c->nodes[i].images[k].name]++;
 
 	c->cand = calloc(c->nnodes + 1, sizeof *c->cand);
-	for (int s = 0; s <= S_COUNT; s++)
-		c->scratch[s] = calloc(c->nnodes + 1, sizeof *c->scratch[s]);
+	c->candsig = calloc(c->nnodes + 1, sizeof *c->candsig);
+	c->scoremat = calloc((size_t)(c->nnodes + 1) * S_COUNT, sizeof *c->scoremat);
 	return c;
 }
 
@@ -1407,9 +1430,14 @@ void sched_cluster_free(sched_cluster *c)
 	free(c->image_nodes);
 	free(c->zone_count);
 	free(c->cand);
-	for (int s = 0; s <= S_COUNT; s++)
-		free(c->scratch[s]);
+	free(c->candsig);
+	free(c->scoremat);
 	jv_free(c->warnings);
+	if (c->sigcache)
+		for (int i = 0; i < c->sigs->n; i++)
+			free(c->sigcache[i]);
+	free(c->sigcache);
+	strtab_free(c->sigs);
 	strtab_free(c->strs);
 	free(c);
 }

@@ -21,6 +21,7 @@ typedef struct sched_act_result {
 	int marked;        /* pods given PodScheduled=False now */
 	int unschedulable; /* pods that fit nowhere */
 	int failed;        /* other errors (logged) */
+	int events;        /* Events recorded */
 	kx_err err;        /* the first of those errors */
 } sched_act_result;
 
@@ -28,9 +29,12 @@ typedef struct sched_act_result {
  * requests in flight: bind each placed pod (POST pods/NAME/binding), and
  * give each pod that fits nowhere the PodScheduled=False condition with
  * reason Unschedulable (unless it already has that very message) and a
- * FailedScheduling Event. */
+ * FailedScheduling Event; each binding gets a Scheduled Event, as
+ * kube-scheduler records them (events: EV_ALL, only EV_FAILED, or EV_NONE).
+ * An Event that cannot be written is logged, and does not fail the pass. */
+enum sched_events { EV_ALL, EV_FAILED, EV_NONE };
 void sched_act(const char *server, const sched_cluster *c, const sched_decision *d, size_t n,
-	       int parallel, sched_act_result *res);
+	       int parallel, int events, sched_act_result *res);
 
 /* The pod object (consumed) with PodScheduled=False, reason Unschedulable,
  * and message; jv_null() when the pod already says exactly that. Pure. */

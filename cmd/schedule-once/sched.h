@@ -153,6 +153,8 @@ typedef struct sched_pod {
 	char created[40];
 	int64_t req[SCHED_MAXRES];   /* incl. init containers and overhead */
 	int64_t nz_cpu, nz_mem;      /* non-zero requests for scoring */
+	unsigned char reqlist[SCHED_MAXRES]; /* resources it requests (not pods) */
+	int nreqlist;
 	int nodename;                /* spec.nodeName wanted (-1 none) */
 	sched_kv *sel;               /* spec.nodeSelector */
 	int nsel;
@@ -171,6 +173,7 @@ typedef struct sched_pod {
 	int *images;                 /* normalized image names, interned */
 	int nimages;
 	int ncontainers;             /* init + regular, for ImageLocality */
+	int sig;                     /* pods with equal scheduling specs share it */
 } sched_pod;
 
 typedef struct sched_image {
@@ -208,6 +211,16 @@ typedef struct sched_node {
 
 typedef struct sched_strtab sched_strtab;
 
+/* What the static filters and scores said about one node for one pod
+ * signature: state 0 not computed yet, 1 fits, 2 does not. */
+typedef struct sched_sigent {
+	int8_t state;
+	int8_t label;
+	int16_t taint;
+	int16_t image;
+	int32_t affinity;
+} sched_sigent;
+
 typedef struct sched_cluster {
 	sched_config cfg;
 	sched_strtab *strs;
@@ -222,10 +235,15 @@ typedef struct sched_cluster {
 	jv warnings;                 /* array of strings: what was skipped and why */
 	/* scratch space of the decision, sized by nnodes */
 	int *cand;
-	int64_t *scratch[S_COUNT + 1];
+	int64_t *scoremat;           /* scratch: candidate i, score s at [i * S_COUNT + s] */
+	sched_strtab *sigs;          /* pod signatures */
+	struct sched_sigent **sigcache; /* per signature, per node: static results */
+	size_t sigbytes;
 	int nzones;
 	int64_t *zone_count;         /* scratch, nzones */
 	int k_unsched;               /* "node.kubernetes.io/unschedulable", interned */
+	sched_sigent **candsig;      /* scratch: each candidate's static results */
+	int active[S_COUNT], nactive;/* scores with a weight */
 	int start;                   /* next node to examine (sampling rotates) */
 	uint64_t rng;
 } sched_cluster;
@@ -242,6 +260,7 @@ void sched_cluster_free(sched_cluster *c);
 int sched_intern(sched_strtab *t, const char *s);
 int sched_lookup(const sched_strtab *t, const char *s); /* -1 when absent */
 const char *sched_str(const sched_strtab *t, int id);
+int sched_strtab_count(const sched_strtab *t);
 
 /* ---- the decision ------------------------------------------------------- */
 

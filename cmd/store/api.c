@@ -1,6 +1,6 @@
 /* api.c: the HTTP side of kx-store on libmicrohttpd: routing, the
  * request/response plumbing, reads (get, list, watch), discovery, health
- * and metrics. Writes are handed to the committer as struct op (ops.c). */
+ * and metrics. Writes go to the group commit (db.c) as struct op (ops.c). */
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +10,8 @@
 #include "api.h"
 #include "table.h"
 #include "openapi.h"
+#include "logs.h"
+#include "http.h"
 #include "clock.h"
 #include "err.h"
 #include "json.h"
@@ -417,6 +419,59 @@ static enum MHD_Result send_answer(struct MHD_Connection *c, struct req *r, cons
 	return send_text(c, r, 200, kx_buf_steal(out), len, "application/json");
 }
 
+/* GET pods/{name}/log: streamed from the node that runs the pod (logs.c). */
+static enum MHD_Result do_log(struct MHD_Connection *c, struct req *r, struct target *t)
+{
+	static const char *const params[] = {"follow", "tailLines", "previous", "timestamps",
+					     "limitBytes", "sinceSeconds", "sinceTime", NULL};
+	kx_buf key = KX_BUF_INIT, q = KX_BUF_INIT;
+	rconn *rc = db_reader();
+	char *pod, *node = NULL, nodename[256];
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	st_err e;
+
+	if (!rc)
+		return fail(c, r, 500, "InternalError", "the store cannot read");
+	key_make(&key, t->k, t->ns, t->name);
+	pod = db_get(rc, key.p, NULL);
+	if (pod) {
+		kx_err ke = KX_ERR_INIT;
+		jv pj = kx_json_parse(pod, strlen(pod), &ke);
+		if (jv_is_valid(pj) && kx_jv_str(pj, "spec.nodeName", nodename, sizeof nodename, NULL) &&
+		    *nodename) {
+			kx_buf_reset(&key);
+			key_make(&key, kx_kind_lookup("nodes"), NULL, nodename);
+			node = db_get(rc, key.p, NULL);
+		}
+		jv_free(pj);
+	}
+	db_reader_put(rc);
+	kx_buf_free(&key);
+	if (!pod) {
+		char qn[160];
+		st_fail(&e, 404, "NotFound", "%s \"%s\" not found", qualified(t->k, qn, sizeof qn), t->name);
+		return send_err(c, r, &e, t->k, t->name);
+	}
+	for (int i = 0; params[i]; i++) {
+		const char *v = arg(c, params[i]);
+		if (!v)
+			continue;
+		kx_buf_addf(&q, "%s%s=", q.len ? "&" : "", params[i]);
+		kx_url_escape(&q, v);
+	}
+	resp = logs_response(pod, node, arg(c, "container"), kx_buf_str(&q), &e);
+	free(pod);
+	free(node);
+	kx_buf_free(&q);
+	if (!resp)
+		return send_err(c, r, &e, t->k, t->name);
+	r->code = 200;
+	ret = MHD_queue_response(c, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 static enum MHD_Result do_get(struct MHD_Connection *c, struct req *r, struct target *t)
 {
 	kx_buf key = KX_BUF_INIT, out = KX_BUF_INIT;
@@ -675,6 +730,22 @@ static int check_type(const kx_kind *k, jv o, st_err *e)
 	return 0;
 }
 
+/* Who owns the fields a write sets (?fieldManager, else the User-Agent's
+ * first word) and whether an apply may take them (?force=true). */
+static void op_manager(struct MHD_Connection *c, struct op *o)
+{
+	const char *fm = arg(c, "fieldManager");
+
+	if (o->manager[0])
+		return;
+	if (fm && *fm)
+		snprintf(o->manager, sizeof o->manager, "%s", fm);
+	else
+		kx_ssa_default_manager(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent"),
+				       o->manager, sizeof o->manager);
+	o->force = truthy(arg(c, "force"));
+}
+
 static enum MHD_Result run_op(struct MHD_Connection *c, struct req *r, struct op *o)
 {
 	wreq w = {.fn = op_run, .arg = o};
@@ -686,18 +757,11 @@ static enum MHD_Result run_op(struct MHD_Connection *c, struct req *r, struct op
 		char msg[300];
 		snprintf(msg, sizeof msg, "dryRun: Unsupported value: \"%.200s\": supported values: \"All\"", dry);
 		jv_free(o->body);
+		op_clear(o);
 		return fail(c, r, 400, "BadRequest", msg);
 	}
 	w.dry_run = dry != NULL;
-	if (!o->manager[0]) {
-		const char *fm = arg(c, "fieldManager");
-		if (fm && *fm)
-			snprintf(o->manager, sizeof o->manager, "%s", fm);
-		else
-			kx_ssa_default_manager(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent"),
-					       o->manager, sizeof o->manager);
-	}
-	o->force = truthy(arg(c, "force"));
+	op_manager(c, o);
 	if (db_write(&w) < 0) {
 		jv st = st_status(&w.err, o->k, o->name);
 		if (jv_get_kind(o->causes) == JV_KIND_ARRAY) {
@@ -719,6 +783,7 @@ static enum MHD_Result run_op(struct MHD_Connection *c, struct req *r, struct op
 	jv_free(o->body);
 	jv_free(o->causes);
 	free(o->text);
+	op_clear(o);
 	return ret;
 }
 
@@ -801,6 +866,8 @@ static enum MHD_Result do_create(struct MHD_Connection *c, struct req *r, struct
 	op_init(&o, t, OP_CREATE);
 	jstr(obj, "metadata.name", o.name, sizeof o.name, "");
 	o.body = obj;
+	op_manager(c, &o);
+	op_prepare_create(&o);
 	return run_op(c, r, &o);
 }
 
@@ -1093,6 +1160,8 @@ static enum MHD_Result resource(struct MHD_Connection *c, struct req *r, const c
 	if (!strcmp(method, "GET")) {
 		if (t.name[0] && !watch) {
 			r->verb = V_GET;
+			if (!strcmp(t.sub, "log"))
+				return do_log(c, r, &t);
 			if (t.sub[0] && strcmp(t.sub, "status") && strcmp(t.sub, "scale"))
 				return not_allowed(c, r);
 			return do_get(c, r, &t);

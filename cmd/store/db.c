@@ -1,12 +1,12 @@
-/* db.c: the SQLite store and its one committer thread.
+/* db.c: the SQLite store and its group commit.
  *
  * Tables: kv holds the current objects by key; history holds every change
  * by revision (for watches that resume from the past) until compaction;
  * meta holds the newest and the compacted revision; alloc holds claimed
  * cluster IPs and node ports.
  *
- * Request threads hand writes to the committer (db_write) and sleep. The
- * committer takes every write waiting, runs them in one transaction, each
+ * Request threads queue their writes (db_write); one of them at a time, the
+ * leader, takes every write waiting, runs them in one transaction, each
  * in its own savepoint, commits once (one fsync for the whole batch), then
  * publishes the events to the watchers and wakes the writers. All
  * read-modify-write logic runs inside the transaction, so a stale
@@ -25,6 +25,7 @@
 struct txn {
 	sqlite3 *db;
 	sqlite3_stmt *get, *put, *del, *hist, *setmeta, *claim, *release, *count;
+	sqlite3_stmt *sp, *sp_undo, *sp_release;
 	int64_t rev;
 	event **evs;
 	int nev, capev;
@@ -34,9 +35,8 @@ struct txn {
 
 static struct txn W;
 static char db_path[4096];
-static pthread_t committer;
 static pthread_mutex_t qmu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t qcv = PTHREAD_COND_INITIALIZER, donecv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t donecv = PTHREAD_COND_INITIALIZER;
 static wreq *qhead, *qtail;
 static int qstop;
 static atomic_llong cur_rev, compacted_rev;
@@ -226,12 +226,12 @@ static char *render(const kx_kind *k, jv obj, int64_t rev, size_t *fulllen, size
 	return kx_buf_steal(&b);
 }
 
-static int64_t write_change(txn *t, const char *key, const kx_kind *k, jv obj, int type,
-			    st_err *e)
+/* Write one change whose full text (kind and apiVersion first) is full
+ * (taken), its stored form starting at full + skip. */
+static int64_t write_text(txn *t, const char *key, const kx_kind *k, char *full, size_t len,
+			  size_t skip, int type, st_err *e)
 {
 	int64_t rev = t->rev + 1;
-	size_t len, skip;
-	char *full = render(k, obj, rev, &len, &skip);
 	char stored0 = full[skip];
 	char *prev = NULL;
 	char ns[256], name[256];
@@ -272,6 +272,31 @@ static int64_t write_change(txn *t, const char *key, const kx_kind *k, jv obj, i
 	key_parse(key, ns, sizeof ns, name, sizeof name);
 	add_event(t, event_new(rev, k, type, ns, name, full, len, prev));
 	return rev;
+}
+
+static int64_t write_change(txn *t, const char *key, const kx_kind *k, jv obj, int type,
+			    st_err *e)
+{
+	size_t len, skip;
+	char *full = render(k, obj, t->rev + 1, &len, &skip);
+
+	return write_text(t, key, k, full, len, skip, type, e);
+}
+
+int64_t txn_create_text(txn *t, const char *key, const kx_kind *k, const char *head,
+			const char *tail, st_err *e)
+{
+	kx_buf b = KX_BUF_INIT;
+	char av[128];
+	size_t skip;
+
+	kx_buf_adds(&b, head);
+	kx_buf_addf(&b, "%lld", (long long)t->rev + 1);
+	kx_buf_adds(&b, tail);
+	skip = strlen("{\"kind\":\"\",\"apiVersion\":\"\",") + strlen(k->kind) +
+	       strlen(kx_kind_api_version(k, av, sizeof av)) - 1;
+	size_t len = b.len;
+	return write_text(t, key, k, kx_buf_steal(&b), len, skip, EV_ADDED, e);
 }
 
 int64_t txn_put(txn *t, const char *key, const kx_kind *k, jv obj, st_err *e)
@@ -330,13 +355,19 @@ int txn_count_prefix(txn *t, const char *prefix)
 	return c;
 }
 
-/* ---- the committer ------------------------------------------------------- */
+/* ---- group commit ------------------------------------------------------- */
 
 static void free_reads(txn *t)
 {
 	for (int i = 0; i < t->nreads; i++)
 		free(t->reads[i]);
 	t->nreads = 0;
+}
+
+static void step_reset(sqlite3_stmt *s)
+{
+	sqlite3_step(s);
+	sqlite3_reset(s);
 }
 
 static void run_batch(wreq *batch)
@@ -356,17 +387,17 @@ static void run_batch(wreq *batch)
 	for (wreq *w = batch; w; w = w->next) {
 		int64_t mark = t->rev;
 		int nev = t->nev;
-		exec(t->db, "SAVEPOINT w");
+		step_reset(t->sp);
 		w->result = jv_null();
 		w->code = w->fn(w, t) < 0 ? -1 : (w->code ? w->code : 200);
 		if (w->code < 0 || w->dry_run) {
-			exec(t->db, "ROLLBACK TO w");
+			step_reset(t->sp_undo);
 			for (int i = nev; i < t->nev; i++)
 				event_unref(t->evs[i]);
 			t->nev = nev;
 			t->rev = mark;
 		}
-		exec(t->db, "RELEASE w");
+		step_reset(t->sp_release);
 		w->rev = t->rev;
 		free_reads(t);
 	}
@@ -403,31 +434,13 @@ static void run_batch(wreq *batch)
 	atomic_store(&cur_rev, t->rev);
 }
 
-static void *commit_loop(void *arg)
-{
-	for (;;) {
-		wreq *batch;
-		pthread_mutex_lock(&qmu);
-		while (!qhead && !qstop)
-			pthread_cond_wait(&qcv, &qmu);
-		if (!qhead && qstop) {
-			pthread_mutex_unlock(&qmu);
-			break;
-		}
-		batch = qhead;
-		qhead = qtail = NULL;
-		pthread_mutex_unlock(&qmu);
-		run_batch(batch);
-		pthread_mutex_lock(&qmu);
-		for (wreq *w = batch, *next; w; w = next) {
-			next = w->next;
-			w->done = 1;
-		}
-		pthread_cond_broadcast(&donecv);
-		pthread_mutex_unlock(&qmu);
-	}
-	return NULL;
-}
+/* Group commit without a committer thread: a writer that finds nobody
+ * committing becomes the leader, takes every write queued (its own and the
+ * others'), commits them in one transaction, wakes their writers, and steps
+ * down. A writer whose write is still queued when the leader steps down
+ * takes over. At low load a write never changes threads; at high load the
+ * batch is whatever queued during the previous fsync. */
+static int leading;
 
 int db_write(wreq *w)
 {
@@ -446,9 +459,24 @@ int db_write(wreq *w)
 	else
 		qhead = w;
 	qtail = w;
-	pthread_cond_signal(&qcv);
-	while (!w->done)
-		pthread_cond_wait(&donecv, &qmu);
+	while (!w->done) {
+		if (leading) {
+			pthread_cond_wait(&donecv, &qmu);
+			continue;
+		}
+		wreq *batch = qhead;
+		qhead = qtail = NULL;
+		leading = 1;
+		pthread_mutex_unlock(&qmu);
+		run_batch(batch);
+		pthread_mutex_lock(&qmu);
+		for (wreq *x = batch, *next; x; x = next) {
+			next = x->next;
+			x->done = 1;
+		}
+		leading = 0;
+		pthread_cond_broadcast(&donecv);
+	}
 	pthread_mutex_unlock(&qmu);
 	return w->code < 0 ? -1 : 0;
 }
@@ -487,6 +515,36 @@ void db_compact(void)
 	jv_free(w.result);
 }
 
+/* Copy the WAL back into the database file without holding up writers
+ * (checkpoints are off in the writers' connection). */
+void db_checkpoint(void)
+{
+	static sqlite3 *ck;
+	int logn = 0, done = 0;
+
+	if (!ck && sqlite3_open_v2(db_path, &ck, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		sqlite3_close(ck);
+		ck = NULL;
+		return;
+	}
+	if (sqlite3_exec(ck, "SELECT count(*) FROM meta", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_close(ck); /* it learns the file is in WAL mode by reading it */
+		ck = NULL;
+		return;
+	}
+	int rc = sqlite3_wal_checkpoint_v2(ck, NULL, SQLITE_CHECKPOINT_PASSIVE, &logn, &done);
+	if (rc != SQLITE_OK)
+		kx_log_debug(1, "checkpoint: %s", sqlite3_errmsg(ck));
+	kx_log_debug(2, "checkpoint: %d of %d frames", done, logn);
+	/* when every frame is copied and no reader is behind, start the WAL over */
+	if (logn > 1000 && logn == done)
+		sqlite3_wal_checkpoint_v2(ck, NULL, SQLITE_CHECKPOINT_RESTART, &logn, &done);
+	if (atomic_load(&stopping)) {
+		sqlite3_close(ck);
+		ck = NULL;
+	}
+}
+
 /* ---- open and close ------------------------------------------------------- */
 
 int db_open(const char *dir, char *err, size_t errn)
@@ -508,6 +566,7 @@ int db_open(const char *dir, char *err, size_t errn)
 	if (exec(t->db, "PRAGMA journal_mode=WAL") < 0 ||
 	    exec(t->db, "PRAGMA synchronous=FULL") < 0 ||
 	    exec(t->db, "PRAGMA cache_size=-8000") < 0 ||
+	    exec(t->db, "PRAGMA wal_autocheckpoint=0") < 0 || /* db_checkpoint does it, off the write path */
 	    exec(t->db, "CREATE TABLE IF NOT EXISTS kv(key TEXT PRIMARY KEY, rev INTEGER NOT NULL, "
 			"value TEXT NOT NULL);"
 			"CREATE TABLE IF NOT EXISTS history(rev INTEGER PRIMARY KEY, key TEXT NOT NULL, "
@@ -528,8 +587,11 @@ int db_open(const char *dir, char *err, size_t errn)
 	t->claim = prep(t->db, "INSERT INTO alloc(what, owner) VALUES (?1, ?2) ON CONFLICT(what) DO UPDATE SET owner = excluded.owner WHERE owner = excluded.owner");
 	t->release = prep(t->db, "DELETE FROM alloc WHERE owner = ?1");
 	t->count = prep(t->db, "SELECT count(*) FROM kv WHERE key > ?1 AND key < ?2");
+	t->sp = prep(t->db, "SAVEPOINT w");
+	t->sp_undo = prep(t->db, "ROLLBACK TO w");
+	t->sp_release = prep(t->db, "RELEASE w");
 	if (!t->get || !t->put || !t->del || !t->hist || !t->setmeta || !t->claim || !t->release ||
-	    !t->count) {
+	    !t->count || !t->sp || !t->sp_undo || !t->sp_release) {
 		snprintf(err, errn, "cannot prepare statements on \"%s\"", db_path);
 		return -1;
 	}
@@ -537,10 +599,6 @@ int db_open(const char *dir, char *err, size_t errn)
 	atomic_store(&cur_rev, t->rev);
 	atomic_store(&compacted_rev, meta_get(t->db, "compacted"));
 	ring_init(cfg.ring);
-	if (pthread_create(&committer, NULL, commit_loop, NULL)) {
-		snprintf(err, errn, "cannot start the committer thread");
-		return -1;
-	}
 	return 0;
 }
 
@@ -550,9 +608,9 @@ void db_close(void)
 
 	pthread_mutex_lock(&qmu);
 	qstop = 1;
-	pthread_cond_broadcast(&qcv);
+	while (leading || qhead) /* writes in flight finish */
+		pthread_cond_wait(&donecv, &qmu);
 	pthread_mutex_unlock(&qmu);
-	pthread_join(committer, NULL);
 	while (pool) {
 		rconn *r = pool;
 		pool = r->next;
@@ -562,7 +620,8 @@ void db_close(void)
 		sqlite3_close(r->db);
 		free(r);
 	}
-	sqlite3_stmt *ws[] = {t->get, t->put, t->del, t->hist, t->setmeta, t->claim, t->release, t->count};
+	sqlite3_stmt *ws[] = {t->get,	  t->put,   t->del,   t->hist,	  t->setmeta, t->claim,
+			      t->release, t->count, t->sp,    t->sp_undo, t->sp_release};
 	for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++)
 		sqlite3_finalize(ws[i]);
 	sqlite3_close(t->db);

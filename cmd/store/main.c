@@ -2,6 +2,7 @@
  * (etcd's part). See store.h for how the files divide the work. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -19,6 +20,7 @@
 #include "err.h"
 #include "log.h"
 #include "ops.h"
+#include "quantity.h"
 #include "store.h"
 
 struct store_config cfg = {
@@ -51,38 +53,6 @@ static const struct kx_opt opts[] = {
 };
 
 static const char synopsis[] = "[--listen ADDR:PORT] [--data DIR] [options]";
-
-/* "500ms", "5s", "1m30s", "2h" -> milliseconds; -1 when malformed. */
-static int64_t duration_ms(const char *s)
-{
-	int64_t total = 0;
-
-	if (!*s)
-		return -1;
-	while (*s) {
-		char *end;
-		double v = strtod(s, &end);
-		if (end == s || v < 0)
-			return -1;
-		if (!strncmp(end, "ms", 2)) {
-			total += (int64_t)v;
-			end += 2;
-		} else if (*end == 's') {
-			total += (int64_t)(v * 1000);
-			end++;
-		} else if (*end == 'm') {
-			total += (int64_t)(v * 60000);
-			end++;
-		} else if (*end == 'h') {
-			total += (int64_t)(v * 3600000);
-			end++;
-		} else {
-			return -1;
-		}
-		s = end;
-	}
-	return total;
-}
 
 static int parse_cidr(const char *s, uint32_t *net, uint32_t *mask)
 {
@@ -138,6 +108,7 @@ static void *compactor(void *arg)
 
 	while (!atomic_load(&stopping)) {
 		usleep(100000);
+		db_checkpoint();
 		if (kx_now_ms() >= next) {
 			db_compact();
 			next = kx_now_ms() + cfg.compact_ms;
@@ -177,8 +148,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_COMPACT:
 		case OPT_BOOKMARK: {
-			int64_t ms = duration_ms(optarg);
-			if (ms <= 0) {
+			int64_t ms = 0;
+			kx_err de = KX_ERR_INIT;
+			if (kx_duration_parse(optarg, &ms, &de) < 0 || ms <= 0) {
 				kx_log_error("--%s \"%s\": want a duration such as 30s or 5m",
 					     c == OPT_COMPACT ? "compact-interval" : "bookmark-interval", optarg);
 				return KX_EUSAGE;
@@ -223,6 +195,7 @@ int main(int argc, char **argv)
 		kx_log_error("--service-cidr \"%s\": want an IPv4 CIDR such as 10.96.0.0/12", cidr);
 		return KX_EUSAGE;
 	}
+	mallopt(M_ARENA_MAX, 4); /* many request threads: keep freed memory reusable */
 	/* many watchers: as many descriptors as we may have */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
@@ -253,7 +226,7 @@ int main(int argc, char **argv)
 			     MHD_OPTION_NOTIFY_COMPLETED, api_completed, NULL,
 			     MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024),
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)60000,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
 			     MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 			     MHD_OPTION_END);
 	if (!d) {
@@ -275,6 +248,7 @@ int main(int argc, char **argv)
 		usleep(50000);
 	MHD_stop_daemon(d); /* waits for the requests in flight */
 	pthread_join(comp, NULL);
+	db_checkpoint(); /* closes its connection */
 	db_close();
 	ring_free();
 	kx_log_info("stopped at revision %lld", (long long)db_rev());

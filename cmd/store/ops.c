@@ -1,5 +1,5 @@
 /* ops.c: create, update, patch, delete, binding and scale, each run by the
- * committer inside the batch's transaction (see db.c), so the check of a
+ * inside a group commit's transaction (see db.c), so the check of a
  * precondition and the write it guards cannot be separated. */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -327,10 +327,84 @@ static void random_suffix(char *out)
 	out[5] = 0;
 }
 
+static jv fill_create_meta(const struct op *o, jv obj)
+{
+	char uid[40], now[40];
+
+	make_uid(uid, sizeof uid);
+	now_str(now, sizeof now, 0);
+	obj = kx_jv_set(obj, "metadata.uid", jv_string(uid));
+	obj = kx_jv_set(obj, "metadata.creationTimestamp", jv_string(now));
+	obj = kx_jv_del(obj, "metadata.deletionTimestamp");
+	obj = kx_jv_del(obj, "metadata.deletionGracePeriodSeconds");
+	if (kind_has_generation(o->k))
+		obj = kx_jv_set(obj, "metadata.generation", jv_number(1));
+	if (o->k->namespaced)
+		obj = kx_jv_set(obj, "metadata.namespace", jv_string(o->ns));
+	else
+		obj = kx_jv_del(obj, "metadata.namespace");
+	return obj;
+}
+
+void op_prepare_create(struct op *o)
+{
+	char av[128], head[512];
+	jv full, meta;
+	char *text;
+	size_t hl;
+
+	if (!o->name[0] || (!strcmp(o->k->kind, "Service") && !*o->k->group))
+		return; /* the name or cluster IP comes from inside the transaction */
+	o->body = fill_create_meta(o, o->body);
+	o->body = own_update(o, jv_null(), o->body);
+	kx_kind_api_version(o->k, av, sizeof av);
+	meta = jv_object_set(jv_object(), jv_string("resourceVersion"), jv_string("0"));
+	jv m = kx_jv_get(jv_copy(o->body), "metadata");
+	jv_object_foreach(m, key, val)
+	{
+		if (strcmp(jv_string_value(key), "resourceVersion"))
+			meta = jv_object_set(meta, key, val);
+		else {
+			jv_free(key);
+			jv_free(val);
+		}
+	}
+	jv_free(m);
+	full = jv_object_set(jv_object(), jv_string("kind"), jv_string(o->k->kind));
+	full = jv_object_set(full, jv_string("apiVersion"), jv_string(av));
+	full = jv_object_set(full, jv_string("metadata"), meta);
+	jv_object_foreach(o->body, key, val)
+	{
+		const char *ks = jv_string_value(key);
+		if (!strcmp(ks, "kind") || !strcmp(ks, "apiVersion") || !strcmp(ks, "metadata")) {
+			jv_free(key);
+			jv_free(val);
+			continue;
+		}
+		full = jv_object_set(full, key, val);
+	}
+	text = kx_json_dump(full, 0);
+	snprintf(head, sizeof head, "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":\"",
+		 o->k->kind, av);
+	hl = strlen(head);
+	if (!strncmp(text, head, hl) && text[hl] == '0' && text[hl + 1] == '"') {
+		o->pre_head = strdup(head);
+		o->pre_tail = strdup(text + hl + 1);
+	}
+	free(text);
+}
+
+void op_clear(struct op *o)
+{
+	free(o->pre_head);
+	free(o->pre_tail);
+	o->pre_head = o->pre_tail = NULL;
+}
+
 static int do_create(wreq *w, txn *t, struct op *o)
 {
 	kx_buf key = KX_BUF_INIT;
-	char uid[40], now[40], q[160];
+	char q[160];
 	jv obj = jv_copy(o->body);
 	int rc = -1;
 
@@ -356,18 +430,15 @@ static int do_create(wreq *w, txn *t, struct op *o)
 			qualified(o->k, q, sizeof q), o->name);
 		goto out;
 	}
-	make_uid(uid, sizeof uid);
-	now_str(now, sizeof now, 0);
-	obj = kx_jv_set(obj, "metadata.uid", jv_string(uid));
-	obj = kx_jv_set(obj, "metadata.creationTimestamp", jv_string(now));
-	obj = kx_jv_del(obj, "metadata.deletionTimestamp");
-	obj = kx_jv_del(obj, "metadata.deletionGracePeriodSeconds");
-	if (kind_has_generation(o->k))
-		obj = kx_jv_set(obj, "metadata.generation", jv_number(1));
-	if (o->k->namespaced)
-		obj = kx_jv_set(obj, "metadata.namespace", jv_string(o->ns));
-	else
-		obj = kx_jv_del(obj, "metadata.namespace");
+	if (o->pre_head) {
+		if (txn_create_text(t, key.p, o->k, o->pre_head, o->pre_tail, &w->err) < 0)
+			goto out;
+		answer_last(o, t, jv_null());
+		w->code = 201;
+		rc = 0;
+		goto out;
+	}
+	obj = fill_create_meta(o, obj);
 	if (!strcmp(o->k->kind, "Service") && alloc_service(o, t, key.p, &obj, jv_invalid(), &w->err) < 0)
 		goto out;
 	if (o->ptype != PATCH_APPLY)
@@ -788,8 +859,9 @@ static int do_scale(wreq *w, txn *t, struct op *o)
 	if (o->verb == OP_SCALE_PATCH) {
 		kx_err ke = KX_ERR_INIT;
 		jv cur = to_scale(o->k, obj);
-		scale = o->ptype == PATCH_JSON ? kx_patch_json(cur, jv_copy(o->body), &ke)
-					       : kx_patch_merge(cur, jv_copy(o->body));
+		scale = o->ptype == PATCH_JSON	    ? kx_patch_json(cur, jv_copy(o->body), &ke)
+			: o->ptype == PATCH_STRATEGIC ? kx_smp_apply(cur, jv_copy(o->body), "Scale", &ke)
+						      : kx_patch_merge(cur, jv_copy(o->body));
 		if (!jv_is_valid(scale)) {
 			st_fail(&w->err, 422, "Invalid", "%s", ke.msg);
 			jv_free(obj);

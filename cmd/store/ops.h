@@ -1,4 +1,4 @@
-/* ops.h: the writes of kx-store (ops.c), run by the committer. */
+/* ops.h: the writes of kx-store (ops.c), run by the leader of a group commit (db.c). */
 #ifndef KX_STORE_OPS_H
 #define KX_STORE_OPS_H
 
@@ -24,11 +24,16 @@ struct op {
 	char manager[128];
 	int force;
 	jv causes;            /* on an apply conflict: the Status causes */
+	char *pre_head, *pre_tail;  /* create: pre-rendered (see txn_create_text) */
 	/* answer */
 	char *text;           /* the object, full JSON (malloc'd), or NULL */
 	jv answer;            /* or this (Scale, Status), when valid */
 };
 
+/* Before a create: fill what needs no transaction (uid, timestamps) and
+ * render the object, so the transaction only splices in the revision. */
+void op_prepare_create(struct op *o);
+void op_clear(struct op *o);
 /* The write function for db_write: w->arg is a struct op. */
 int op_run(wreq *w, txn *t);
 /* Create the four namespaces every cluster has, if missing. */

@@ -1,7 +1,7 @@
 /* store.h: what the files of kx-store share.
  *
  * main.c     options, start and stop
- * db.c       SQLite: schema, read connections, the committer (group commit)
+ * db.c       SQLite: schema, read connections, group commit
  * watch.c    the ring of recent events and the watchers that read it
  * objects.c  the rules for objects: defaults, validation, create, update,
  *            delete, status, scale and binding, as pure functions on jv
@@ -81,6 +81,7 @@ void db_close(void);
 int64_t db_rev(void);        /* newest committed revision */
 int64_t db_compacted(void);  /* oldest revision still in history - 1 */
 void db_compact(void);       /* drop history older than cfg.history revisions */
+void db_checkpoint(void);    /* copy the WAL into the database, off the write path */
 
 /* Read connections, one per thread at a time. */
 typedef struct rconn {
@@ -93,7 +94,7 @@ void db_reader_put(rconn *r);
 /* The stored text of key (malloc'd) and its revision; NULL when absent. */
 char *db_get(rconn *r, const char *key, int64_t *rev);
 
-/* A write: fn runs on the committer thread inside the batch's transaction
+/* A write: fn runs (on the leader's thread) inside the batch's transaction
  * (in its own savepoint: a failure undoes only this request). It reads with
  * txn_get and writes with txn_put / txn_del; it returns 0 or -1 with err
  * filled. Then db_write returns, once the batch is durable. */
@@ -121,6 +122,11 @@ const char *txn_get(txn *t, const char *key);
 int64_t txn_next_rev(txn *t);
 int64_t txn_put(txn *t, const char *key, const kx_kind *k, jv obj, st_err *e);
 int64_t txn_del(txn *t, const char *key, const kx_kind *k, jv obj, st_err *e);
+/* Create key from pre-rendered text: the full object is head, the new
+ * revision, then tail (head ends inside metadata.resourceVersion's quotes:
+ * {"kind":K,"apiVersion":AV,"metadata":{"resourceVersion":" ). */
+int64_t txn_create_text(txn *t, const char *key, const kx_kind *k, const char *head,
+			const char *tail, st_err *e);
 /* The full text of the last change made (borrowed). */
 const char *txn_last_text(txn *t);
 /* Allocation table (cluster IPs, node ports): 0 when claimed, -1 when taken. */

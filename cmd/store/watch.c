@@ -1,6 +1,6 @@
 /* watch.c: the ring of recent events, shared by every watcher.
  *
- * The committer publishes each batch's events into a ring indexed by
+ * Each committed batch publishes its events into a ring indexed by
  * revision and wakes the watchers; it never waits for them. Each watcher
  * keeps its own cursor (the last revision it has looked at), takes
  * references to the events after it, filters them (kind, namespace,

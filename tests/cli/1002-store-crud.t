@@ -124,6 +124,11 @@ CTYPE=application/json-patch+json api PATCH $N/pods/p1 '[{"op":"add","path":"/me
 is "$API_CODE $(jq -c '[.metadata.labels.a, .spec.activeDeadlineSeconds]' "$T/jp")" '200 ["1",6]' "JSON patch add and replace"
 CTYPE=application/json-patch+json api PATCH $N/pods/p1 '[{"op":"test","path":"/metadata/labels/a","value":"2"}]' >"$T/jp2"
 is "$API_CODE" "422" "a failed JSON patch test is 422"
+CTYPE=application/strategic-merge-patch+json api PATCH $N/pods/p1 '{"metadata":{"labels":{"b":"1"}},"spec":{"containers":[{"name":"c","image":"busybox:1.37"}]}}' >"$T/smp"
+is "$API_CODE $(jq -c '[.metadata.labels.b, (.spec.containers | length), .spec.containers[0].image, .spec.containers[0].imagePullPolicy]' "$T/smp")" \
+	'200 ["1",1,"busybox:1.37","IfNotPresent"]' "strategic merge patch merges containers by name"
+CTYPE=application/strategic-merge-patch+json api PATCH /apis/apps/v1/namespaces/default/deployments/web/scale '{"spec":{"replicas":4}}' >"$T/smp2"
+is "$API_CODE $(jq -r .spec.replicas "$T/smp2")" "200 4" "strategic merge patch on scale (kubectl scale)"
 CTYPE=application/strategic-merge-patch+json api PATCH $N/pods/p1 '{"metadata":{"labels":{"b":"1"}}}' >"$T/smp"
 is "$API_CODE $(jq -c '.metadata.labels' "$T/smp")" '200 {"a":"1","b":"1"}' "strategic merge patch merges labels"
 CTYPE=application/strategic-merge-patch+json api PATCH $N/pods/p1 '{"spec":{"containers":[{"name":"nosuch-merge-key-less","$patch":"delete"}]}}' >/dev/null
@@ -144,5 +149,16 @@ is "$API_CODE $(curl -s "$KX_SERVER$N/pods/p2" | jq -r .spec.nodeName)" "201 n2"
 # generateName
 api POST $N/configmaps '{"metadata":{"generateName":"gen-"}}' >"$T/gn"
 like "$API_CODE $(jq -r .metadata.name "$T/gn")" "^201 gen-[a-z0-9]{5}$" "generateName makes a name"
+
+# server-side dry run: everything is checked, nothing is stored
+api POST "$N/configmaps?dryRun=All" '{"metadata":{"name":"dry"}}' >"$T/dry"
+is "$API_CODE $(jq -r .metadata.name "$T/dry")" "201 dry" "a dry-run create answers as a create"
+api GET $N/configmaps/dry >/dev/null
+is "$API_CODE" "404" "and stores nothing"
+api POST "$N/configmaps?dryRun=All" '{"metadata":{"name":"Dry"}}' >/dev/null
+is "$API_CODE" "422" "a dry run still validates"
+api DELETE "$N/pods/p2?dryRun=All" >/dev/null
+api GET $N/pods/p2 >/dev/null
+is "$API_CODE" "200" "a dry-run delete deletes nothing"
 
 done_testing

@@ -4,7 +4,7 @@
 # maxUnavailable (pods marked ready through the status subresource), and a
 # second pass that changes nothing.
 . "$(dirname "$0")/lib.sh"
-command -v kx-store >/dev/null || skip_all "kx-store is not built"
+[ -x "$TOP/bin/kx-store" ] || skip_all "bin/kx-store is not built"
 
 store_start || { done_testing; exit 1; }
 NS=/api/v1/namespaces/default

@@ -3,7 +3,7 @@
 # Endpoints follow the readiness of the selected pods, named target ports
 # are resolved per pod, services without a selector are left alone.
 . "$(dirname "$0")/lib.sh"
-command -v kx-store >/dev/null || skip_all "kx-store is not built"
+[ -x "$TOP/bin/kx-store" ] || skip_all "bin/kx-store is not built"
 
 store_start || { done_testing; exit 1; }
 NS=/api/v1/namespaces/default

@@ -4,7 +4,7 @@
 # taints go. All the timing is in the store: separate runs (and --now)
 # decide as one long-running controller would.
 . "$(dirname "$0")/lib.sh"
-command -v kx-store >/dev/null || skip_all "kx-store is not built"
+[ -x "$TOP/bin/kx-store" ] || skip_all "bin/kx-store is not built"
 
 store_start || { done_testing; exit 1; }
 for ns in default kube-node-lease; do

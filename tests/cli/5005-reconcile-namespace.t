@@ -4,7 +4,7 @@
 # finalizer removed, and is gone; live namespaces get a default
 # ServiceAccount.
 . "$(dirname "$0")/lib.sh"
-command -v kx-store >/dev/null || skip_all "kx-store is not built"
+[ -x "$TOP/bin/kx-store" ] || skip_all "bin/kx-store is not built"
 
 store_start || { done_testing; exit 1; }
 N=doomed$$

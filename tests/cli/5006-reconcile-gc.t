@@ -2,7 +2,7 @@
 # kx-reconcile's garbage collector against kx-store: cascading deletion in
 # the background, in the foreground, and orphaning.
 . "$(dirname "$0")/lib.sh"
-command -v kx-store >/dev/null || skip_all "kx-store is not built"
+[ -x "$TOP/bin/kx-store" ] || skip_all "bin/kx-store is not built"
 
 store_start || { done_testing; exit 1; }
 NS=/api/v1/namespaces/default

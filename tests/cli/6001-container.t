@@ -48,7 +48,7 @@ cleanup() {
 		[ -d "$h$CG" ] || continue
 		find "$h$CG" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done
-	rmdir "/sys/fs/cgroup$CG" 2>/dev/null
+	rmdir "/sys/fs/cgroup$CG" "/sys/fs/cgroup/unified$CG/v2" "/sys/fs/cgroup/unified$CG" 2>/dev/null
 	ip netns del "kx-test-$$" 2>/dev/null
 }
 at_exit cleanup
@@ -108,6 +108,54 @@ bundle pids "$(args sh -c 'for i in 1 2 3 4 5 6; do sleep 1 & done; wait') | .li
 out=$(KC run --bundle "$T/pids" pids 2>&1)
 like "$out" "can't fork" "the pids limit stops a fork bomb"
 
+# rlimits, oomScoreAdj, sysctl, masked and read-only paths, a read-only
+# bind mount, sysfs and mqueue, a device node, a cpuset
+mkdir -p "$T/shared" && echo from-host >"$T/shared/f"
+feat_script='echo nofile=$(ulimit -n)
+echo oom=$(cat /proc/self/oom_score_adj)
+echo msgmax=$(cat /proc/sys/kernel/msgmax)
+echo keys=$(wc -c </proc/keys)
+echo irq=$(ls /proc/irq | wc -l)
+echo x >/proc/sys/kernel/msgmax 2>/dev/null || echo procsys-ro
+echo bind=$(cat /data/f); touch /data/g 2>/dev/null || echo bind-ro
+ls -d /sys/kernel >/dev/null && echo sysfs
+grep -q " /dev/mqueue mqueue " /proc/mounts && echo mqueue
+ls -l /dev/kxnull | cut -c1
+echo hi >/dev/kxnull && echo devnode-ok
+grep Cpus_allowed_list /proc/self/status'
+feat_filter=$(cat <<'JQ'
+ .process.rlimits=[{type:"RLIMIT_NOFILE",soft:100,hard:200}] | .process.oomScoreAdj=500 |
+ .linux.sysctl={"kernel.msgmax":"12345"} | .linux.maskedPaths+=["/proc/keys","/proc/irq"] |
+ .mounts+=[{destination:"/data",type:"bind",source:env.KX_SHARED,options:["rbind","ro"]},
+   {destination:"/sys",type:"sysfs",source:"sysfs",options:["nosuid","noexec","nodev","ro"]},
+   {destination:"/dev/mqueue",type:"mqueue",source:"mqueue",options:["nosuid","noexec","nodev"]}] |
+ .linux.devices=[{type:"c",path:"/dev/kxnull",major:1,minor:3,fileMode:438,uid:0,gid:0}] |
+ .linux.resources.devices=[{allow:false,access:"rwm"},{allow:true,type:"c",major:1,minor:3,access:"rwm"},
+   {allow:true,type:"c",major:1,minor:5,access:"rwm"},{allow:true,type:"c",major:1,minor:9,access:"rwm"}] |
+ .linux.resources.cpu.cpus="0"
+JQ
+)
+KX_SHARED=$T/shared bundle feat "$(args sh -c "$(printf "%s" "$feat_script" | tr "\n" ";")") | $feat_filter"
+out=$(KC run --bundle "$T/feat" feat 2>&1)
+like "$out" "nofile=100" "rlimits: RLIMIT_NOFILE soft limit"
+like "$out" "oom=500" "oomScoreAdj"
+like "$out" "msgmax=12345" "sysctl in the container's ipc namespace"
+like "$out" "keys=0" "maskedPaths hide a file (/proc/keys)"
+like "$out" "irq=0" "and a directory (/proc/irq)"
+like "$out" "procsys-ro" "readonlyPaths make /proc/sys read-only"
+like "$out" "bind=from-host" "a bind mount shows the host's file"
+like "$out" "bind-ro" "read-only as asked"
+like "$out" "sysfs" "sysfs mounted"
+like "$out" "mqueue" "mqueue mounted"
+like "$out" "^c$" "a device node from linux.devices"
+like "$out" "devnode-ok" "usable as the device cgroup allows"
+like "$out" "Cpus_allowed_list:.0$" "the cpuset limits the container to cpu 0"
+is "$(cat /proc/sys/kernel/msgmax)" "$(nsenter -t 1 -i cat /proc/sys/kernel/msgmax 2>/dev/null || cat /proc/sys/kernel/msgmax)" "the host's sysctl is untouched"
+
+# the device cgroup denies what it was not told to allow
+bundle nodev "$(args sh -c 'echo x >/dev/full; echo rc=$?') | .linux.resources.devices=[{allow:false,access:\"rwm\"},{allow:true,type:\"c\",major:1,minor:3,access:\"rwm\"}]"
+like "$(KC run --bundle "$T/nodev" nodev 2>&1)" "Operation not permitted" "a device the cgroup denies cannot be opened"
+
 # the lifecycle, with nothing left behind
 bundle life "$(args sleep 60)"
 ok "create" KC create --bundle "$T/life" life
@@ -158,6 +206,36 @@ ip -n "kx-test-$$" link add kxdummy0 type veth peer name kxdummy1
 bundle netns "$(args cat /proc/net/dev) | .linux.namespaces |= map(if .type==\"network\" then .path=\"/var/run/netns/kx-test-$$\" else . end)"
 like "$(KC run --bundle "$T/netns" netns 2>&1)" "kxdummy0" "a container joins an existing network namespace"
 
+# no mount namespace: chroot, and the host's mounts stay as they were
+bundle nomnt "$(args sh -c 'echo in-chroot') | del(.mounts) | .linux.namespaces=[{type:\"pid\"},{type:\"uts\"}] | del(.linux.maskedPaths, .linux.readonlyPaths)"
+KC create --bundle "$T/nomnt" nomnt >"$T/nomnt.out" 2>&1
+is "$(grep -c "$T" /proc/self/mountinfo)" "0" "a container without a mount namespace mounts nothing on the host"
+KC start nomnt
+wait_for 10 sh -c "kx-container --root '$S' state nomnt | grep -q stopped"
+is "$(KC state nomnt | jq -r .exitCode)" "0" "and runs chrooted"
+KC delete nomnt
+is "$(cat "$T/nomnt.out")" "in-chroot" "in its root"
+bundle nomnt2 '.linux.namespaces=[{type:"pid"},{type:"uts"}] | del(.mounts)'
+fails "masked paths without a mount namespace are refused" 1 KC create --bundle "$T/nomnt2" nomnt2
+like "$(cat "$T/.out")" "linux.maskedPaths: needs a new mount namespace" "naming the field"
+
+# pure cgroup v2: a private mount namespace whose /sys/fs/cgroup is the
+# host's unified tree (it has no memory controller here)
+bundle v2 "$(args cat /proc/self/cgroup)"
+v2() { unshare --mount --propagation private sh -c 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"' sh "$@"; }
+if [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ] && v2 true 2>/dev/null; then
+	out=$(v2 kx-container --root "$S" run --bundle "$T/v2" v2 2>&1)
+	like "$out" "^0::$CG/v2$" "on pure cgroup v2 the container joins its cgroup in the unified tree"
+	ok "and delete removed it" test ! -e "/sys/fs/cgroup/unified$CG/v2"
+	jq '.linux.resources.memory.limit=16777216' "$T/v2/config.json" >"$T/v2/c" && mv "$T/v2/c" "$T/v2/config.json"
+	fails "a limit the v2 tree cannot enforce is refused" 1 v2 kx-container --root "$S" create --bundle "$T/v2" v2
+	like "$(cat "$T/.out")" 'linux.resources: .*memory.max' "naming the field and the file"
+	ok "leaving no cgroup" test ! -e "/sys/fs/cgroup/unified$CG/v2"
+	rmdir "/sys/fs/cgroup/unified$CG" 2>/dev/null
+else
+	diag "skipping simulated cgroup v2: not a hybrid host, or cgroup2 cannot be mounted"
+fi
+
 # bad bundles
 bundle norootfs '.root.path="nosuch"'
 fails "missing rootfs is refused" 1 KC create --bundle "$T/norootfs" x1
@@ -177,5 +255,24 @@ fails "a bad ID is a usage error" 2 KC state ../etc
 is "$(ls "$S")" "" "failed creates leave no state"
 left=$(ls -d /sys/fs/cgroup/*$CG/x[0-9] 2>/dev/null)
 is "$left" "" "failed creates leave no cgroup"
+
+# A damaged state.json (pid 0 or -1, the root cgroup) must never lead to
+# kill(0), kill(-1) or emptying the root cgroup. Run inside a fresh pid
+# namespace so that even a regression could only hit that namespace.
+mkdir -p "$S/damaged"
+echo '{"id":"damaged","pid":-1,"pidStart":0,"shimPid":0,"cgroupsPath":"/"}' >"$S/damaged/state.json"
+SANDBOX() { unshare --pid --fork --mount-proc kx-container --root "$S" "$@"; }
+is "$(SANDBOX state damaged | jq -r .status)" "stopped" "a state.json with pid -1 is a stopped container"
+fails "kill refuses it" 1 SANDBOX kill damaged KILL
+like "$(cat "$T/.out")" 'not running' "as not running"
+echo '{"id":"damaged","pid":0,"pidStart":0,"shimPid":0,"cgroupsPath":"/kx/../.."}' >"$S/damaged/state.json"
+fails "kill refuses pid 0" 1 SANDBOX kill damaged KILL
+ok "delete removes its state without touching the root cgroup" SANDBOX delete --force damaged
+ok "and we are still here" test -d /sys/fs/cgroup
+is "$(ls "$S")" "" "the damaged state is gone"
+bundle rootcg .
+jq '.linux.cgroupsPath="/"' "$T/rootcg/config.json" >"$T/rootcg/c" && mv "$T/rootcg/c" "$T/rootcg/config.json"
+fails "cgroupsPath / is refused" 1 KC create --bundle "$T/rootcg" rootcg
+like "$(cat "$T/.out")" 'linux.cgroupsPath: "/" is not a cgroup below the root' "naming the field"
 
 done_testing

@@ -60,7 +60,7 @@ for s in specs:
         data, mt = raw, "application/vnd.oci.image.layer.v1.tar"
     d, n = blob(data)
     layers.append({"mediaType": mt, "digest": d, "size": n})
-config = {"architecture": "amd64", "os": "linux", "config": {"Cmd": ["sh"], "Env": ["PATH=/bin"]},
+config = {"architecture": os.environ.get("ARCH", "amd64"), "os": "linux", "config": {"Cmd": ["sh"], "Env": ["PATH=/bin"]},
           "rootfs": {"type": "layers", "diff_ids": diffids}}
 cd, cn = blob(json.dumps(config).encode())
 man = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -213,6 +213,18 @@ ok "and it unpacks with its whiteouts" sh -c "[ -f '$T/flat2/d/new' ] && [ ! -e 
 echo garbage >"$T/garbage.tar"
 fails "load of something that is not an archive" 1 kx-image --root "$T/store2" load "$T/garbage.tar"
 
+# rm collects garbage only when no pull is in progress: a pull's blobs are
+# in no index until it tags the image. A store held open (as a pull holds
+# it) keeps rm waiting.
+mkfifo "$T/hold"
+flock -s "$S/gc.lock" sh -c "touch '$T/held'; cat '$T/hold' >/dev/null" &
+holder=$!
+wait_for 10 test -e "$T/held"
+fails "rm waits while the store is open elsewhere" 124 timeout 1 kx-image --root "$S" rm "$REG/test/wh:1"
+ok "and has removed nothing yet" sh -c "kx-image --root '$S' ls | grep -q test/wh"
+echo >"$T/hold"
+wait $holder
+
 # rm with garbage collection: the shared busybox layer stays
 ok "rm an image" KI rm "$REG/test/wh:1"
 ok "ls no longer shows it" sh -c "! kx-image --root '$S' ls | grep -q test/wh"
@@ -224,6 +236,44 @@ fails "rm of an unknown image" 1 KI rm nosuch:1
 if command -v script >/dev/null; then
 	script -qec "kx-image --root '$T/store3' pull $REG/test/busybox:1" /dev/null >"$T/tty.out" 2>&1
 	like "$(cat "$T/tty.out")" "MiB" "a progress bar on a terminal"
+fi
+
+# an image index: the linux/amd64 entry is picked, whatever its place
+ARCH=arm64 $PY "$T/mkoci.py" "$T/lay-arm" arm "$T/l4" >/dev/null
+push "$T/lay-arm" test/multi:arm
+push "$T/lay-bb" test/multi:amd
+desc() { # desc TAG ARCH: an index entry for test/multi:TAG
+	curl -s -D "$T/hdr" -o "$T/body" -H "Accept: application/vnd.oci.image.manifest.v1+json" "http://$REG/v2/test/multi/manifests/$1"
+	jq -nc --arg d "$(tr -d '\r' <"$T/hdr" | awk -F': ' 'tolower($1)=="docker-content-digest"{print $2}')" \
+		--argjson n "$(stat -c %s "$T/body")" --arg a "$2" \
+		'{mediaType:"application/vnd.oci.image.manifest.v1+json",digest:$d,size:$n,platform:{os:"linux",architecture:$a}}'
+}
+arm=$(desc arm arm64) amd=$(desc amd amd64)
+putindex() { # putindex TAG ENTRY...
+	local tag=$1
+	shift
+	printf '%s\n' "$@" | jq -sc '{schemaVersion:2,mediaType:"application/vnd.oci.image.index.v1+json",manifests:.}' >"$T/index.json"
+	curl -s -f -X PUT -H "Content-Type: application/vnd.oci.image.index.v1+json" \
+		--data-binary @"$T/index.json" "http://$REG/v2/test/multi/manifests/$tag" >/dev/null
+}
+putindex 1 "$arm" "$amd"
+ok "pull of an image index" KI pull "$REG/test/multi:1"
+is "$(KI inspect "$REG/test/multi:1" | jq -r .config.architecture)" "amd64" "resolves to the linux/amd64 image"
+is "$(KI inspect "$REG/test/multi:1" | jq -r .digest)" "$(printf '%s' "$amd" | jq -r .digest)" "the amd64 manifest, not the first one"
+putindex armonly "$arm"
+fails "an index without linux/amd64" 1 KI pull "$REG/test/multi:armonly"
+like "$(cat "$T/.out")" "linux/arm64" "is refused, listing the platforms it has"
+
+# a registry named by a host name that is not loopback by its name is
+# reached over HTTPS unless --insecure-registry names it
+host=$(hostname)
+if getent hosts "$host" | grep -q '^127\.'; then
+	port=${REG##*:}
+	fails "a non-loopback name is reached over HTTPS" 1 KI pull "$host:$port/test/busybox:1"
+	ok "--insecure-registry allows plain HTTP" KI pull --insecure-registry "$host:$port" "$host:$port/test/busybox:1"
+	like "$(KI ls)" "^$host:$port/test/busybox:1" "and stores the image under that name"
+else
+	diag "skipping --insecure-registry: $host does not resolve to loopback"
 fi
 
 # basic auth

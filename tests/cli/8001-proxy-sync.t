@@ -107,7 +107,9 @@ before=$(nsx $N nft -a list ruleset)
 ok "a second sync with nothing changed succeeds" sync
 after=$(nsx $N nft -a list ruleset)
 is "$after" "$before" "and leaves the ruleset byte for byte the same"
-like "$(sync -v 2>&1)" "table ip kx: 0 operations, 0 bytes" "it sent nothing"
+out=$(sync -v 2>&1)
+like "$out" "table ip kx: 0 operations" "it found nothing to do"
+like "$out" "nothing to change: nothing sent" "and sent nothing"
 
 
 # --- ClusterIP -------------------------------------------------------------------

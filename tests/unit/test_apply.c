@@ -5,6 +5,7 @@
 #include "err.h"
 #include "json.h"
 #include "kinds.h"
+#include "smp.h"
 #include "tap.h"
 
 static jv J(const char *s)
@@ -68,7 +69,7 @@ static void test_patch(void)
 	jv cur = J("{\"metadata\":{\"name\":\"web\",\"uid\":\"u\",\"labels\":{\"app\":\"web\",\"old\":\"x\"}},"
 		   "\"spec\":{\"replicas\":5,\"template\":{\"spec\":{\"containers\":"
 		   "[{\"name\":\"c\",\"image\":\"a:1\",\"imagePullPolicy\":\"IfNotPresent\"}]}}}}");
-	jv p = kx_apply_patch(jv_copy(orig), jv_copy(mod), jv_copy(cur));
+	jv p = kx_apply_patch(jv_copy(orig), jv_copy(mod), jv_copy(cur), NULL);
 	is_json(jv_copy(p),
 		"{\"metadata\":{\"labels\":{\"old\":null}},\"spec\":{\"template\":{\"spec\":"
 		"{\"containers\":[{\"name\":\"c\",\"image\":\"a:2\"}]}}}}",
@@ -82,26 +83,26 @@ static void test_patch(void)
 	/* nothing changed but the store defaulted a field inside a list item */
 	jv cur2 = J("{\"metadata\":{\"name\":\"web\",\"labels\":{\"app\":\"web\"}},\"spec\":{\"template\":"
 		    "{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"a:2\",\"imagePullPolicy\":\"Always\"}]}}}}");
-	p = kx_apply_patch(jv_copy(mod), jv_copy(mod), cur2);
+	p = kx_apply_patch(jv_copy(mod), jv_copy(mod), cur2, NULL);
 	is_int(jv_object_length(p), 0, "defaults inside list items do not make a change");
 
 	/* a field removed from the manifest that someone already removed */
-	p = kx_apply_patch(J("{\"a\":1,\"b\":2}"), J("{\"a\":1}"), J("{\"a\":1}"));
+	p = kx_apply_patch(J("{\"a\":1,\"b\":2}"), J("{\"a\":1}"), J("{\"a\":1}"), NULL);
 	is_int(jv_object_length(p), 0, "dropping an absent field sends nothing");
 	/* no original (created by someone else): nothing is removed */
-	p = kx_apply_patch(jv_null(), J("{\"a\":1}"), J("{\"a\":1,\"b\":2}"));
+	p = kx_apply_patch(jv_null(), J("{\"a\":1}"), J("{\"a\":1,\"b\":2}"), NULL);
 	is_int(jv_object_length(p), 0, "without last-applied, unknown fields stay");
 	/* a list shrinks: sent whole */
-	p = kx_apply_patch(J("{\"l\":[1,2]}"), J("{\"l\":[1]}"), J("{\"l\":[1,2]}"));
+	p = kx_apply_patch(J("{\"l\":[1,2]}"), J("{\"l\":[1]}"), J("{\"l\":[1,2]}"), NULL);
 	is_json(p, "{\"l\":[1]}", "a shorter list is sent whole");
 	/* explicit null in the manifest removes */
-	p = kx_apply_patch(jv_null(), J("{\"a\":null}"), J("{\"a\":3}"));
+	p = kx_apply_patch(jv_null(), J("{\"a\":null}"), J("{\"a\":3}"), NULL);
 	is_json(p, "{\"a\":null}", "a null in the manifest removes the field");
 	/* a scalar becomes an object */
-	p = kx_apply_patch(J("{\"a\":1}"), J("{\"a\":{\"b\":1}}"), J("{\"a\":1}"));
+	p = kx_apply_patch(J("{\"a\":1}"), J("{\"a\":{\"b\":1}}"), J("{\"a\":1}"), NULL);
 	is_json(p, "{\"a\":{\"b\":1}}", "a scalar replaced by an object");
 	/* a nested map dropped entirely */
-	p = kx_apply_patch(J("{\"m\":{\"x\":1}}"), J("{}"), J("{\"m\":{\"x\":1,\"y\":2}}"));
+	p = kx_apply_patch(J("{\"m\":{\"x\":1}}"), J("{}"), J("{\"m\":{\"x\":1,\"y\":2}}"), NULL);
 	is_json(p, "{\"m\":null}", "a dropped map is removed whole");
 	jv_free(orig);
 	jv_free(mod);
@@ -143,7 +144,7 @@ static void test_modified(void)
 	is_str(kx_jv_str(orig, "data.h", buf, sizeof buf, NULL), "<a>&b", "with its escapes undone");
 	/* applying the same manifest again: the patch is empty */
 	jv again = kx_apply_modified(jv_copy(m), k, "prod", 0, &e);
-	jv p = kx_apply_patch(orig, again, out);
+	jv p = kx_apply_patch(orig, again, out, NULL);
 	is_int(jv_object_length(p), 0, "the same manifest again is unchanged");
 
 	jv x = kx_apply_modified(J("{\"kind\":\"ConfigMap\",\"apiVersion\":\"v1\",\"metadata\":"
@@ -173,9 +174,74 @@ static void test_go_json(void)
 	free(s);
 }
 
+/* kubectl's strategic three-way patch, then lib/smp applying it as the
+ * store does: the result is what the manifest says plus other writers'. */
+static void test_strategic(void)
+{
+	kx_err e = KX_ERR_INIT;
+	jv orig = J("{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"a:1\","
+		    "\"ports\":[{\"containerPort\":80},{\"containerPort\":81}]},{\"name\":\"old\",\"image\":\"o\"}],"
+		    "\"volumes\":[{\"name\":\"v\",\"emptyDir\":{}}]}}}}");
+	jv mod = J("{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"a:2\","
+		   "\"ports\":[{\"containerPort\":80}]}],\"volumes\":[{\"name\":\"v\",\"emptyDir\":{}}]}}}}");
+	/* another writer added an env var to c and a sidecar */
+	jv cur = J("{\"spec\":{\"replicas\":3,\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"a:1\","
+		   "\"env\":[{\"name\":\"E\",\"value\":\"1\"}],\"ports\":[{\"containerPort\":80},{\"containerPort\":81}]},"
+		   "{\"name\":\"old\",\"image\":\"o\"},{\"name\":\"side\",\"image\":\"s\"}],"
+		   "\"volumes\":[{\"name\":\"v\",\"emptyDir\":{}}]}}}}");
+	jv p = kx_apply_patch(jv_copy(orig), jv_copy(mod), jv_copy(cur), "Deployment");
+	is_json(jv_copy(p),
+		"{\"spec\":{\"template\":{\"spec\":{\"$setElementOrder/containers\":[{\"name\":\"c\"}],"
+		"\"containers\":[{\"$setElementOrder/ports\":[{\"containerPort\":80}],\"image\":\"a:2\",\"name\":\"c\","
+		"\"ports\":[{\"$patch\":\"delete\",\"containerPort\":81}]},{\"$patch\":\"delete\",\"name\":\"old\"}]}}}}",
+		"a keyed list: changed items by key, dropped ones deleted, the manifest's order");
+	jv after = kx_smp_apply(jv_copy(cur), p, "Deployment", &e);
+	is_json(after,
+		"{\"spec\":{\"replicas\":3,\"template\":{\"spec\":{\"containers\":[{\"env\":[{\"name\":\"E\",\"value\":\"1\"}],"
+		"\"image\":\"a:2\",\"name\":\"c\",\"ports\":[{\"containerPort\":80}]},{\"image\":\"s\",\"name\":\"side\"}],"
+		"\"volumes\":[{\"emptyDir\":{},\"name\":\"v\"}]}}}}",
+		"applied: other writers' env and sidecar stay, the dropped container and port go");
+
+	/* nothing changed in a keyed list: no patch, even with defaults inside */
+	jv cur2 = J("{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"a:2\","
+		    "\"imagePullPolicy\":\"Always\",\"ports\":[{\"containerPort\":80,\"protocol\":\"TCP\"}]}],"
+		    "\"volumes\":[{\"name\":\"v\",\"emptyDir\":{}}]}}}}");
+	p = kx_apply_patch(jv_copy(mod), jv_copy(mod), cur2, "Deployment");
+	is_json(p, "{}", "an unchanged keyed list sends nothing");
+
+	/* another order in the store than in the manifest: the order is sent */
+	p = kx_apply_patch(jv_null(), J("{\"spec\":{\"ports\":[{\"port\":1},{\"port\":2}]}}"),
+			   J("{\"spec\":{\"ports\":[{\"port\":2},{\"port\":1}]}}"), "Service");
+	is_json(p, "{\"spec\":{\"$setElementOrder/ports\":[{\"port\":1},{\"port\":2}]}}",
+		"a reordered list sends only its order");
+
+	/* a set of strings: additions, and deletions of what was dropped */
+	p = kx_apply_patch(J("{\"metadata\":{\"finalizers\":[\"a\",\"b\"]}}"), J("{\"metadata\":{\"finalizers\":[\"a\",\"c\"]}}"),
+			   J("{\"metadata\":{\"finalizers\":[\"a\",\"b\",\"x\"]}}"), "Pod");
+	is_json(jv_copy(p),
+		"{\"metadata\":{\"$deleteFromPrimitiveList/finalizers\":[\"b\"],\"$setElementOrder/finalizers\":[\"a\",\"c\"],"
+		"\"finalizers\":[\"c\"]}}", "a set of strings: added, deleted, ordered");
+	after = kx_smp_apply(J("{\"metadata\":{\"finalizers\":[\"a\",\"b\",\"x\"]}}"), p, "Pod", &e);
+	is_json(after, "{\"metadata\":{\"finalizers\":[\"a\",\"c\",\"x\"]}}", "and applied: another writer's x stays");
+
+	/* a list item without its merge key: the list is replaced whole */
+	p = kx_apply_patch(jv_null(), J("{\"spec\":{\"ports\":[{\"name\":\"x\"}]}}"),
+			   J("{\"spec\":{\"ports\":[{\"port\":2}]}}"), "Service");
+	is_json(p, "{\"spec\":{\"ports\":[{\"name\":\"x\"}]}}", "items without the merge key: replaced whole");
+
+	/* a kind without merge keys: a JSON merge patch */
+	p = kx_apply_patch(J("{\"data\":{\"a\":\"1\"}}"), J("{\"data\":{\"b\":\"2\"}}"), J("{\"data\":{\"a\":\"1\",\"z\":\"9\"}}"),
+			   "ConfigMap");
+	is_json(p, "{\"data\":{\"a\":null,\"b\":\"2\"}}", "a ConfigMap: a plain merge patch");
+	jv_free(orig);
+	jv_free(mod);
+	jv_free(cur);
+}
+
 int main(void)
 {
 	test_patch();
+	test_strategic();
 	test_modified();
 	test_go_json();
 	return done_testing();

@@ -1,6 +1,7 @@
 /* Unit tests of lib/event (Events and their aggregation) and lib/lease
  * (leader election decisions), with a fixed clock. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "err.h"
 #include "event.h"
@@ -61,6 +62,69 @@ static void test_event(void)
 	jv_free(node);
 }
 
+/* kx_event_decide: bump the same Event, make a new one for a new message,
+ * fold the tenth different message within ten minutes into one combined
+ * Event, and bump that one afterwards. */
+static void test_event_decide(void)
+{
+	struct timespec now = {1800000000, 0}, much_later = {1800000000 + 3600, 0};
+	jv rs = parse("{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"metadata\":{\"name\":\"web\","
+		      "\"namespace\":\"prod\",\"uid\":\"u1\"}}");
+	jv ref = kx_event_ref(rs), have = jv_array(), out;
+	kx_event_info ev = {"Normal", "SuccessfulCreate", "Created pod: web-0", "replicaset-controller", NULL};
+	char msg[64], buf[256];
+
+	out = kx_event_decide(have, ref, &ev, &now);
+	ok(!jv_object_has(kx_jv_get(jv_copy(out), "metadata"), jv_string("resourceVersion")),
+	   "nothing recorded yet: a new Event");
+	out = kx_jv_set(out, "metadata.resourceVersion", jv_string("1"));
+	have = jv_array_append(have, out);
+	out = kx_event_decide(have, ref, &ev, &now);
+	is_int(kx_jv_int(out, "count", 0), 2, "the same again: that Event, bumped");
+	is_str(kx_jv_str(out, "metadata.resourceVersion", buf, sizeof buf, ""), "1", "keeping its resourceVersion");
+	jv_free(out);
+	for (int i = 1; i < 9; i++) {
+		snprintf(msg, sizeof msg, "Created pod: web-%d", i);
+		ev.message = msg;
+		out = kx_event_decide(have, ref, &ev, &now);
+		out = kx_jv_set(out, "metadata.resourceVersion", jv_string("2"));
+		have = jv_array_append(have, out);
+	}
+	is_str(kx_jv_str(out, "message", buf, sizeof buf, ""), "Created pod: web-8", "nine messages: nine Events");
+	ev.message = "Created pod: web-9";
+	out = kx_event_decide(have, ref, &ev, &now);
+	is_str(kx_jv_str(out, "message", buf, sizeof buf, ""), "(combined from similar events): Created pod: web-9",
+	       "the tenth different message: one combined Event");
+	is_int(kx_jv_int(out, "count", 0), 1, "new, count 1");
+	out = kx_jv_set(out, "metadata.resourceVersion", jv_string("3"));
+	have = jv_array_append(have, out);
+	ev.message = "Created pod: web-10";
+	out = kx_event_decide(have, ref, &ev, &now);
+	is_str(kx_jv_str(out, "message", buf, sizeof buf, ""), "(combined from similar events): Created pod: web-10",
+	       "the next: the combined Event says the latest message");
+	is_int(kx_jv_int(out, "count", 0), 2, "and counts it");
+	is_str(kx_jv_str(out, "metadata.resourceVersion", buf, sizeof buf, ""), "3", "an update of it");
+	jv_free(out);
+	ev.message = "Created pod: web-0";
+	out = kx_event_decide(have, ref, &ev, &now);
+	ok(!strncmp(kx_jv_str(out, "message", buf, sizeof buf, ""), "(combined", 9), "an old message, past ten: combined too");
+	jv_free(out);
+	ev.message = "Created pod: web-11";
+	out = kx_event_decide(have, ref, &ev, &much_later);
+	is_str(kx_jv_str(out, "message", buf, sizeof buf, ""), "Created pod: web-11",
+	       "an hour later the old ones no longer count: a plain Event");
+	jv_free(out);
+	kx_event_info warn = ev;
+	warn.type = "Warning";
+	out = kx_event_decide(have, ref, &warn, &now);
+	is_str(kx_jv_str(out, "message", buf, sizeof buf, ""), "Created pod: web-11",
+	       "another type is not similar");
+	jv_free(out);
+	jv_free(have);
+	jv_free(ref);
+	jv_free(rs);
+}
+
 static void test_lease(void)
 {
 	struct timespec now = {1800000000, 0};
@@ -106,6 +170,7 @@ static void test_lease(void)
 int main(void)
 {
 	test_event();
+	test_event_decide();
 	test_lease();
 	return done_testing();
 }

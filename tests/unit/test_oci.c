@@ -123,6 +123,33 @@ static void test_bad(void)
 	    "mounts[0]", "relative mount destination");
 	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"resources\":{\"memory\":{\"limit\":\"1G\"}}}}",
 	    "linux.resources.memory.limit: not a number", "memory limit as a string");
+	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"maskedPaths\":[\"/proc/kcore\"]}}",
+	    "linux.maskedPaths: needs a new mount namespace", "masked paths without a mount namespace");
+	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"namespaces\":[{\"type\":\"mount\",\"path\":\"/proc/1/ns/mnt\"}],\"sysctl\":{\"a.b\":\"1\"}}}",
+	    "linux.sysctl: needs a new mount namespace", "sysctl in a joined mount namespace");
+	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"}}}",
+	    "linux.seccomp: not supported", "seccomp");
+	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"resources\":{\"memory\":{\"swappiness\":10}}}}",
+	    "linux.resources.memory.swappiness: not supported", "swappiness");
+	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}]}}",
+	    "linux.uidMappings: not supported", "uid mappings");
+	bad(HEAD "\"process\":{\"args\":[\"x\"],\"apparmorProfile\":\"p\"}}",
+	    "process.apparmorProfile: not supported", "apparmor");
+	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"rootfsPropagation\":\"shared\"}}",
+	    "linux.rootfsPropagation: \"shared\"", "shared root propagation");
+	{
+		struct kx_oci_spec s;
+		kx_err e = KX_ERR_INIT;
+		ok(parse(&s, HEAD "\"process\":{\"args\":[\"x\"],\"apparmorProfile\":\"\"},"
+			   "\"linux\":{\"seccomp\":null,\"uidMappings\":[],\"rootfsPropagation\":\"rprivate\","
+			   "\"resources\":{\"blockIO\":{},\"memory\":{\"swappiness\":0}}}}", &e) == 0,
+		   "empty or null unsupported fields are fine: %s", e.msg);
+		kx_oci_free(&s);
+	}
+	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"cgroupsPath\":\"/\"}}",
+	    "linux.cgroupsPath: \"/\" is not a cgroup below the root", "the root cgroup");
+	bad(HEAD "\"process\":{\"args\":[\"x\"]},\"linux\":{\"cgroupsPath\":\"kx/../..\"}}",
+	    "linux.cgroupsPath: \"kx/../..\"", "a cgroupsPath climbing out");
 }
 
 static void test_small(void)
@@ -138,6 +165,15 @@ static void test_small(void)
 	is_int(kx_cgroup_shares_to_weight(1024), 39, "1024 shares are weight 39");
 	is_int(kx_cgroup_shares_to_weight(2), 1, "2 shares are weight 1");
 	is_int(kx_cgroup_shares_to_weight(262144), 10000, "max shares are weight 10000");
+	ok(kx_cgroup_path_ok("/kx/web-1"), "a cgroup path below the root is fine");
+	ok(!kx_cgroup_path_ok("/"), "the root cgroup is refused");
+	ok(!kx_cgroup_path_ok("//"), "the root cgroup spelt // is refused");
+	ok(!kx_cgroup_path_ok(""), "an empty cgroup path is refused");
+	ok(!kx_cgroup_path_ok("kx/a"), "a relative cgroup path is refused");
+	ok(!kx_cgroup_path_ok("/kx/.."), "a cgroup path with .. is refused");
+	ok(!kx_cgroup_path_ok("/kx/../../x"), "a cgroup path climbing out is refused");
+	ok(!kx_cgroup_path_ok("/./"), "a cgroup path of . is refused");
+	ok(kx_cgroup_path_ok("/kx/..a/b."), "names merely starting with dots are fine");
 }
 
 int main(void)

@@ -178,6 +178,23 @@ static void test_endpoints(void)
 	is_int(jv_array_length(jv_copy(acts)), 0, "slice up to date: no actions");
 	jv_free(acts);
 
+	/* no pod with an IP: one placeholder slice, kept as it is */
+	jv nopods = J("{\"services\":[" SVC("web", "\"selector\":{\"app\":\"web\"},", "[{\"port\":80}]") "],"
+		      "\"pods\":[],\"endpointslices\":[]}");
+	acts = rc_endpointslice_decide(nopods, &conf);
+	is_int(count(acts, "create", "EndpointSlice"), 1, "no endpoints: a placeholder slice");
+	a = find(acts, "create", "EndpointSlice", 0);
+	is_int(jv_array_length(kx_jv_get(jv_copy(a), "object.endpoints")), 0, "without endpoints");
+	is_int(jv_array_length(kx_jv_get(jv_copy(a), "object.ports")), 0, "nor ports");
+	jv ph = kx_jv_set(kx_jv_get(jv_copy(a), "object"), "metadata.name", jv_string("web-x"));
+	jv_free(a);
+	jv_free(acts);
+	nopods = jv_object_set(nopods, jv_string("endpointslices"), JV_ARRAY(ph));
+	acts = rc_endpointslice_decide(nopods, &conf);
+	is_int(jv_array_length(jv_copy(acts)), 0, "the placeholder is left alone");
+	jv_free(acts);
+	jv_free(nopods);
+
 	/* the service goes: its Endpoints go */
 	jv svcs = J("[" SVC("manual", "", "[{\"port\":80}]") "]");
 	w = jv_object_set(w, jv_string("services"), svcs);

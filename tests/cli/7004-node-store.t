@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# kx-node-run and kx-health-check against a real kx-store: the node
+# registers with its labels, capacity and conditions and renews its Lease;
+# a pod bound to it runs and its status reaches the store; readiness flips
+# the Ready condition through kx-health-check --node; deletion delivers
+# SIGTERM and removes the pod.
+. "$(dirname "$0")/lib.sh"
+command -v kx-store >/dev/null || skip_all "needs kx-store"
+. "$(dirname "$0")/7000-node-lib.sh"
+
+store_start || exit 1
+N=t$$
+
+ok "kx-node-run --once registers the node" NR --once
+node=$(api GET /api/v1/nodes/$N)
+is "$(printf '%s' "$node" | jq -r '.metadata.labels["kubernetes.io/hostname"]')" "$N" "hostname label"
+is "$(printf '%s' "$node" | jq -r '.metadata.labels["kubernetes.io/os"]')" "linux" "os label"
+is "$(printf '%s' "$node" | jq -r '.status.capacity.pods')" "110" "110 pods"
+is "$(printf '%s' "$node" | jq -r '.spec.podCIDR')" "$NET.0/24" "podCIDR"
+is "$(printf '%s' "$node" | jq -r '.status.conditions[] | select(.type=="Ready") | .status')" "True" "Ready"
+like "$(printf '%s' "$node" | jq -r '.status.allocatable.memory')" '^[0-9]+Ki$' "allocatable memory"
+lease1=$(api GET /apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/$N | jq -r .spec.renewTime)
+like "$lease1" '^[0-9-]+T[0-9:]+\.[0-9]+Z$' "a Lease in kube-node-lease"
+sleep 1
+NR --once
+lease2=$(api GET /apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/$N | jq -r .spec.renewTime)
+ok "the next pass renews it" test "$lease2" != "$lease1"
+
+# a pod bound to the node, with a readiness probe on a file in an emptyDir
+api POST /api/v1/namespaces/default/pods '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web"},
+ "spec":{"nodeName":"'$N'","terminationGracePeriodSeconds":5,"containers":[{"name":"app","image":"'$IMG'",
+ "command":["sh","-c","trap \"echo got TERM; exit 0\" TERM; httpd -p 8080 -h /www; while true; do sleep 1; done"],
+ "readinessProbe":{"httpGet":{"path":"/ready","port":8080},"periodSeconds":1},
+ "volumeMounts":[{"name":"www","mountPath":"/www"}]}],"volumes":[{"name":"www","emptyDir":{}}]}}' >/dev/null
+is "$API_CODE" 201 "a pod is bound to the node"
+bg NR_exec --no-probes
+AGENT=$BG_PID
+phase() { api GET /api/v1/namespaces/default/pods/web | jq -r "$1"; }
+wait_for 30 sh -c "curl -s $KX_SERVER/api/v1/namespaces/default/pods/web | jq -e '.status.phase == \"Running\"'"
+is "$(phase .status.phase)" "Running" "the pod runs, and the store knows"
+like "$(phase .status.podIP)" "^$NET\." "with its pod IP"
+is "$(phase .status.hostIP)" "127.0.0.1" "and host IP"
+is "$(phase '.status.containerStatuses[0].ready')" "false" "not ready before its readiness probe passes"
+
+# kx-health-check --node runs the probe and writes the verdict kx-node-run reads
+UID_=$(phase .metadata.uid)
+fails "kx-health-check --node: the probe fails" 0 kx-health-check --node $N --root "$ROOT"
+like "$(cat "$T/.out")" '"healthy":false.*"type":"readiness"' "and says so as a JSON line"
+echo ok >"$ROOT/pods/$UID_/volumes/www/ready"
+kx-health-check --node $N --root "$ROOT" >"$T/hc.out"
+like "$(cat "$T/hc.out")" '"healthy":true' "the probe passes"
+ok "its verdict is in the probe file" grep -q '"result":"success"' "$ROOT/pods/$UID_/probes/app.readiness"
+wait_for 20 sh -c "curl -s $KX_SERVER/api/v1/namespaces/default/pods/web | jq -e '.status.containerStatuses[0].ready'"
+is "$(phase '.status.conditions[] | select(.type=="Ready") | .status')" "True" "readiness flips the pod's Ready condition"
+
+# deletion: SIGTERM, then the pod is removed from the store
+api DELETE /api/v1/namespaces/default/pods/web >/dev/null
+wait_for 30 sh -c "[ \$(curl -s -o /dev/null -w '%{http_code}' $KX_SERVER/api/v1/namespaces/default/pods/web) = 404 ]"
+is "$(curl -s -o /dev/null -w '%{http_code}' "$KX_SERVER/api/v1/namespaces/default/pods/web")" "404" \
+	"a deleted pod is removed once its containers stopped"
+like "$(cat "$T"/logs/default_web_*/app/0.log)" "got TERM" "the container got SIGTERM"
+is "$(ls "$ROOT/pods" | wc -l)" "0" "and its sandbox and volumes are gone"
+
+done_testing
