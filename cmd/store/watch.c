@@ -22,6 +22,7 @@
 #include "log.h"
 #include "selector.h"
 #include "store.h"
+#include "table.h"
 
 static pthread_mutex_t rmu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t rcv;
@@ -123,6 +124,7 @@ struct watcher {
 	char lastkey[1024];
 	char prefix[512], prefix_end[512];
 	int64_t deadline, next_bookmark;
+	int sent_columns;     /* Tables: only the first carries columnDefinitions */
 };
 
 static const char *type_name(int t)
@@ -158,7 +160,34 @@ static int text_matches(const struct watcher *w, const char *text, size_t n)
 	return m;
 }
 
+static void emit_raw(struct watcher *w, const char *type, const char *obj, size_t n);
+
+/* Write one event; objects become Tables when the client asked for them. */
 static void emit(struct watcher *w, const char *type, const char *obj, size_t n)
+{
+	kx_err ke = KX_ERR_INIT;
+	jv v;
+	char *s;
+
+	if (!w->p.table || !strcmp(type, "ERROR") || !strcmp(type, "BOOKMARK")) {
+		emit_raw(w, type, obj, n);
+		return;
+	}
+	v = kx_json_parse(obj, n, &ke);
+	if (!jv_is_valid(v)) {
+		emit_raw(w, type, obj, n);
+		return;
+	}
+	v = table_of(w->p.kind, v, w->p.include[0] ? w->p.include : NULL, time(NULL));
+	if (w->sent_columns)
+		v = jv_object_delete(v, jv_string("columnDefinitions"));
+	w->sent_columns = 1;
+	s = kx_json_dump(v, 0);
+	emit_raw(w, type, s, strlen(s));
+	free(s);
+}
+
+static void emit_raw(struct watcher *w, const char *type, const char *obj, size_t n)
 {
 	kx_buf_adds(&w->out, "{\"type\":\"");
 	kx_buf_adds(&w->out, type);
