@@ -153,9 +153,27 @@ static int run_jq(jv v, kx_err *e)
 	return 0;
 }
 
+/* v without metadata.managedFields (in a List's items too), as kubectl
+ * prints objects unless asked with --show-managed-fields. */
+static jv hide_managed_fields(jv v)
+{
+	jv items = kx_jv_get(jv_copy(v), "items");
+
+	if (jv_get_kind(items) == JV_KIND_ARRAY) {
+		jv out = jv_array();
+		jv_array_foreach(items, i, it)
+			out = jv_array_append(out, kx_jv_del(it, "metadata.managedFields"));
+		v = jv_object_set(v, jv_string("items"), out);
+	}
+	jv_free(items);
+	return jv_get_kind(v) == JV_KIND_OBJECT ? kx_jv_del(v, "metadata.managedFields") : v;
+}
+
 /* One value (an object, or a List) in a data format. */
 static int print_value(jv v, kx_err *e)
 {
+	if (g.fmt == F_JSON || g.fmt == F_YAML)
+		v = hide_managed_fields(v);
 	switch (g.fmt) {
 	case F_JSON:
 		return kx_print_json(&g.out, v);

@@ -19,6 +19,8 @@
 #include "objects.h"
 #include "ops.h"
 #include "selector.h"
+#include "ssa.h"
+#include "yaml.h"
 
 /* ---- metrics ----------------------------------------------------------------- */
 
@@ -730,6 +732,22 @@ static int check_type(const kx_kind *k, jv o, st_err *e)
 	return 0;
 }
 
+/* Who owns the fields a write sets (?fieldManager, else the User-Agent's
+ * first word) and whether an apply may take them (?force=true). */
+static void op_manager(struct MHD_Connection *c, struct op *o)
+{
+	const char *fm = arg(c, "fieldManager");
+
+	if (o->manager[0])
+		return;
+	if (fm && *fm)
+		snprintf(o->manager, sizeof o->manager, "%s", fm);
+	else
+		kx_ssa_default_manager(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent"),
+				       o->manager, sizeof o->manager);
+	o->force = truthy(arg(c, "force"));
+}
+
 static enum MHD_Result run_op(struct MHD_Connection *c, struct req *r, struct op *o)
 {
 	wreq w = {.fn = op_run, .arg = o};
@@ -745,8 +763,14 @@ static enum MHD_Result run_op(struct MHD_Connection *c, struct req *r, struct op
 		return fail(c, r, 400, "BadRequest", msg);
 	}
 	w.dry_run = dry != NULL;
+	op_manager(c, o);
 	if (db_write(&w) < 0) {
-		ret = send_err(c, r, &w.err, o->k, o->name);
+		jv st = st_status(&w.err, o->k, o->name);
+		if (jv_get_kind(o->causes) == JV_KIND_ARRAY) {
+			st = kx_jv_set(st, "details.causes", o->causes);
+			o->causes = jv_invalid();
+		}
+		ret = send_json(c, r, w.err.code, st);
 	} else if (jv_is_valid(o->answer)) {
 		ret = send_json(c, r, w.code ? w.code : 200, o->answer);
 		o->answer = jv_invalid();
@@ -759,6 +783,7 @@ static enum MHD_Result run_op(struct MHD_Connection *c, struct req *r, struct op
 	jv_free(w.result);
 	jv_free(o->answer);
 	jv_free(o->body);
+	jv_free(o->causes);
 	free(o->text);
 	op_clear(o);
 	return ret;
@@ -772,6 +797,7 @@ static void op_init(struct op *o, const struct target *t, int verb)
 	o->grace = -1;
 	o->body = jv_null();
 	o->answer = jv_invalid();
+	o->causes = jv_invalid();
 	snprintf(o->ns, sizeof o->ns, "%s", t->ns);
 	snprintf(o->name, sizeof o->name, "%s", t->name);
 	snprintf(o->sub, sizeof o->sub, "%s", t->sub);
@@ -842,6 +868,7 @@ static enum MHD_Result do_create(struct MHD_Connection *c, struct req *r, struct
 	op_init(&o, t, OP_CREATE);
 	jstr(obj, "metadata.name", o.name, sizeof o.name, "");
 	o.body = obj;
+	op_manager(c, &o);
 	op_prepare_create(&o);
 	return run_op(c, r, &o);
 }
@@ -903,6 +930,49 @@ static enum MHD_Result do_update(struct MHD_Connection *c, struct req *r, struct
 	return run_op(c, r, &o);
 }
 
+/* Server-side apply: the body is YAML (or JSON) holding one object; its
+ * merge and ownership are own.c's, inside the transaction. */
+static enum MHD_Result do_apply(struct MHD_Connection *c, struct req *r, struct target *t)
+{
+	const char *fm = arg(c, "fieldManager");
+	kx_err ke = KX_ERR_INIT;
+	struct op o;
+	st_err e;
+	jv docs, obj;
+
+	if (t->sub[0])
+		return fail(c, r, 400, "BadRequest", "apply is only supported on the object itself, not on a subresource");
+	if (!fm || !*fm) {
+		st_fail(&e, 422, "Invalid",
+			"PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch");
+		return send_err(c, r, &e, NULL, NULL);
+	}
+	if (!r->body.len)
+		return fail(c, r, 400, "BadRequest", "the request has no body; send the applied configuration as YAML");
+	docs = kx_yaml_parse(r->body.p, r->body.len, "body", &ke);
+	if (!jv_is_valid(docs)) {
+		st_fail(&e, 400, "BadRequest", "error decoding YAML: %s", ke.msg);
+		return send_err(c, r, &e, t->k, t->name);
+	}
+	if (jv_array_length(jv_copy(docs)) != 1) {
+		jv_free(docs);
+		return fail(c, r, 400, "BadRequest", "the applied configuration must be exactly one YAML document");
+	}
+	obj = jv_array_get(docs, 0);
+	if (check_type(t->k, obj, &e) < 0 || check_fields(c, t->k, obj, &e) < 0) {
+		jv_free(obj);
+		return send_err(c, r, &e, t->k, t->name);
+	}
+	if (!jstr(obj, "apiVersion", (char[128]){0}, 128, NULL) || !jstr(obj, "kind", (char[128]){0}, 128, NULL)) {
+		jv_free(obj);
+		return fail(c, r, 400, "BadRequest", "the applied configuration must name its apiVersion and kind");
+	}
+	op_init(&o, t, OP_PATCH);
+	o.ptype = PATCH_APPLY;
+	o.body = obj;
+	return run_op(c, r, &o);
+}
+
 static enum MHD_Result do_patch(struct MHD_Connection *c, struct req *r, struct target *t)
 {
 	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
@@ -917,11 +987,15 @@ static enum MHD_Result do_patch(struct MHD_Connection *c, struct req *r, struct 
 		ptype = PATCH_JSON;
 	else if (ct && !strncmp(ct, "application/strategic-merge-patch+json", 38))
 		ptype = PATCH_STRATEGIC;
+	else if (ct && !strncmp(ct, "application/apply-patch+yaml", 28))
+		ptype = PATCH_APPLY;
+	if (ptype == PATCH_APPLY)
+		return do_apply(c, r, t);
 	if (!ptype) {
 		st_fail(&e, 415, "UnsupportedMediaType",
 			"the body of the request was in an unknown format (%s) - accepted media types include: "
 			"application/json-patch+json, application/merge-patch+json, "
-			"application/strategic-merge-patch+json",
+			"application/apply-patch+yaml, application/strategic-merge-patch+json",
 			ct ? ct : "no Content-Type");
 		return send_err(c, r, &e, t->k, t->name);
 	}

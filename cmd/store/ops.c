@@ -14,6 +14,7 @@
 #include "log.h"
 #include "objects.h"
 #include "ops.h"
+#include "own.h"
 #include "quota.h"
 #include "patch.h"
 #include "smp.h"
@@ -356,6 +357,7 @@ void op_prepare_create(struct op *o)
 	if (!o->name[0] || (!strcmp(o->k->kind, "Service") && !*o->k->group))
 		return; /* the name or cluster IP comes from inside the transaction */
 	o->body = fill_create_meta(o, o->body);
+	o->body = own_update(o, jv_null(), o->body);
 	kx_kind_api_version(o->k, av, sizeof av);
 	meta = jv_object_set(jv_object(), jv_string("resourceVersion"), jv_string("0"));
 	jv m = kx_jv_get(jv_copy(o->body), "metadata");
@@ -442,6 +444,8 @@ static int do_create(wreq *w, txn *t, struct op *o)
 	obj = fill_create_meta(o, obj);
 	if (!strcmp(o->k->kind, "Service") && alloc_service(o, t, key.p, &obj, jv_invalid(), &w->err) < 0)
 		goto out;
+	if (o->ptype != PATCH_APPLY)
+		obj = own_update(o, jv_null(), obj);
 	if (put(o, t, key.p, obj, &w->err) < 0) {
 		obj = jv_invalid();
 		goto out;
@@ -521,6 +525,8 @@ static int commit_update(wreq *w, txn *t, struct op *o, const char *key, jv old,
 		jv_free(old);
 		return del(o, t, key, upd, &w->err) < 0 ? -1 : 0;
 	}
+	if (!(o->verb == OP_PATCH && o->ptype == PATCH_APPLY))
+		upd = own_update(o, jv_copy(old), upd);
 	a = kx_jv_del(jv_copy(old), "metadata.resourceVersion");
 	b = kx_jv_del(jv_copy(upd), "metadata.resourceVersion");
 	if (kx_jv_equal(a, b)) {
@@ -545,12 +551,31 @@ static int do_update(wreq *w, txn *t, struct op *o)
 
 	op_key(&key, o);
 	s = txn_get(t, key.p);
+	if (!s && o->verb == OP_PATCH && o->ptype == PATCH_APPLY) {
+		/* an apply of an object that does not exist creates it */
+		upd = own_apply(o, jv_null(), &w->err);
+		if (jv_is_valid(upd))
+			upd = own_apply_create(o, upd, &w->err);
+		if (jv_is_valid(upd)) {
+			jv_free(o->body);
+			o->body = upd;
+			upd = jv_invalid();
+			rc = do_create(w, t, o);
+		}
+		goto out;
+	}
 	if (!s) {
 		not_found(&w->err, o);
 		goto out;
 	}
 	old = parse_stored(o->k, s);
-	if (o->verb == OP_PATCH) {
+	if (o->verb == OP_PATCH && o->ptype == PATCH_APPLY) {
+		upd = own_apply(o, jv_copy(old), &w->err);
+		if (!jv_is_valid(upd)) {
+			jv_free(old);
+			goto out;
+		}
+	} else if (o->verb == OP_PATCH) {
 		kx_err ke = KX_ERR_INIT;
 		if (o->ptype == PATCH_JSON)
 			upd = kx_patch_json(jv_copy(old), jv_copy(o->body), &ke);

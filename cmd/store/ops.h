@@ -7,7 +7,7 @@
 enum op_verb {
 	OP_CREATE, OP_UPDATE, OP_PATCH, OP_DELETE, OP_BIND, OP_SCALE_UPDATE, OP_SCALE_PATCH
 };
-enum { PATCH_MERGE = 1, PATCH_JSON, PATCH_STRATEGIC };
+enum { PATCH_MERGE = 1, PATCH_JSON, PATCH_STRATEGIC, PATCH_APPLY };
 
 struct op {
 	int verb;
@@ -20,6 +20,10 @@ struct op {
 	char propagation[32];
 	int64_t grace;        /* -1: not given */
 	char pre_uid[128], pre_rv[32];
+	/* field ownership (lib/ssa): the request's field manager, ?force=true */
+	char manager[128];
+	int force;
+	jv causes;            /* on an apply conflict: the Status causes */
 	char *pre_head, *pre_tail;  /* create: pre-rendered (see txn_create_text) */
 	/* answer */
 	char *text;           /* the object, full JSON (malloc'd), or NULL */

@@ -55,10 +55,10 @@ is "$(kx-get pod/web svc/web -o name)" "pod/web
 service/web" "TYPE/NAME arguments"
 
 # JSON: kubectl's shape (keys sorted, four spaces), a List for several
-want=$(curl -s "$KX_SERVER$P/web" | jq -S --indent 4 '. + {kind: "Pod", apiVersion: "v1"}')
+want=$(curl -s "$KX_SERVER$P/web" | jq -S --indent 4 '. + {kind: "Pod", apiVersion: "v1"} | del(.metadata.managedFields)')
 is "$(kx-get pod web -o json)" "$want" "-o json of one object is the object, as kubectl prints it"
 want=$(curl -s "$KX_SERVER$P" | jq -S --indent 4 '{apiVersion: "v1", kind: "List", metadata: {resourceVersion: ""},
-	items: [.items[] | . + {kind: "Pod", apiVersion: "v1"}]}')
+	items: [.items[] | . + {kind: "Pod", apiVersion: "v1"} | del(.metadata.managedFields)]}')
 is "$(kx-get pods -o json)" "$want" "-o json of a list is a List"
 is "$(kx-get pods -l app=nosuch -o json | jq -c .)" '{"apiVersion":"v1","items":[],"kind":"List","metadata":{"resourceVersion":""}}' \
 	"an empty list is an empty List"
