@@ -1338,6 +1338,21 @@ int nr_should_restart(const char *policy, int code)
 
 /* ---- the pass ---------------------------------------------------------------- */
 
+/* The earliest back-off expiry seen in the last pass (seconds), so that the
+ * loop comes back for it; 0 when none. */
+static int64_t next_due;
+
+static void due_at(int64_t t)
+{
+	if (t > 0 && (!next_due || t < next_due))
+		next_due = t;
+}
+
+int64_t nr_pods_next_due(void)
+{
+	return next_due;
+}
+
 struct pass {
 	kx_client *cl;     /* NULL with -f */
 	struct nr_config *c;
@@ -1531,8 +1546,10 @@ static int ctr_start(struct podctx *p, jv ctr, struct ctr *k)
 		snprintf(k->wmsg, sizeof k->wmsg, "%s", p->vol_msg);
 		return -1;
 	}
-	if (k->backoff_until > p->ps->now && !strcmp(k->waiting, "ImagePullBackOff"))
+	if (k->backoff_until > p->ps->now && !strcmp(k->waiting, "ImagePullBackOff")) {
+		due_at(k->backoff_until);
 		return -1;
+	}
 	if (image_pull(c, image, policy, msg, sizeof msg) < 0) {
 		/* ErrImagePull first, then ImagePullBackOff while waiting */
 		int again = !strcmp(k->waiting, "ErrImagePull") || !strcmp(k->waiting, "ImagePullBackOff");
@@ -1763,6 +1780,7 @@ static jv ctr_sync(struct podctx *p, jv ctr, int init, int may_start, int *ok_ou
 		if (k.finished && k.started) {
 			/* a restart: the finished run becomes lastState */
 			if (p->ps->now < k.backoff_until) {
+				due_at(k.backoff_until);
 				snprintf(k.waiting, sizeof k.waiting, "CrashLoopBackOff");
 				snprintf(k.wmsg, sizeof k.wmsg, "back-off %llds restarting failed container=%s pod=%s_%s(%s)",
 					 (long long)(k.backoff_until - k.finished), cname, p->name, p->ns, p->uid);
@@ -2404,6 +2422,7 @@ int nr_pods_sync(kx_client *cl, struct nr_config *c, kx_err *e)
 	struct dirent *de;
 
 	rt_relist(c);
+	next_due = 0;
 	if (!c->pod_cidr[0] && !c->file) {
 		/* the Node's spec.podCIDR, as the kubelet takes it */
 		static char cidr[64];
