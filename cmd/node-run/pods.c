@@ -722,7 +722,11 @@ static int sandbox_up(const struct nr_config *c, const char *dir, const char *ui
 		NULL, msg, msgn) < 0)
 		return -1;
 	if (cni("ADD", "bridge", uid, ns, cni_conf(c), &out, msg, msgn) < 0) {
+		char undo[256];
 		kx_buf_free(&out);
+		/* as the CNI spec asks, undo a failed ADD (it may have taken an
+		 * address), so that the next try does not find it taken */
+		cni("DEL", "bridge", uid, ns, cni_conf(c), NULL, undo, sizeof undo);
 		return -1;
 	}
 	res = kx_json_parse(out.p ? out.p : "", out.len, &e);
