@@ -2246,6 +2246,8 @@ static void pod_sync(struct pass *ps, jv pod, jv *kept)
 /* ---- between passes: probes and the runtime's list ------------------------ */
 
 static jv last_pods = {0}; /* the pods of the last pass, with their status */
+static kx_client *probe_client; /* the store, for Unhealthy events */
+static const char *probe_node;
 
 static void on_probe(void *arg, jv pod, const char *container, const char *type,
 		     const kx_probe *p, const kx_probe_result *r, const kx_probe_state *s,
@@ -2255,8 +2257,18 @@ static void on_probe(void *arg, jv pod, const char *container, const char *type,
 
 	if (changed)
 		*any = 1;
-	if (!r->ok && kx_verbose)
+	if (!r->ok) {
+		char msg[700];
+		kx_err e = KX_ERR_INIT;
+		struct timespec now;
+		kx_event_info ev = {"Warning", "Unhealthy",
+				    kx_probe_message(type, r->reason, msg, sizeof msg), "kubelet",
+				    probe_node};
 		kx_log_debug(1, "%s probe of \"%s\" failed: %s", type, container, r->reason);
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (probe_client && kx_event_record(probe_client, pod, &ev, &now, &e) < 0)
+			kx_log_debug(1, "cannot record event: %s", e.msg);
+	}
 }
 
 int nr_pods_probe(struct nr_config *c)
@@ -2427,6 +2439,8 @@ int nr_pods_sync(kx_client *cl, struct nr_config *c, kx_err *e)
 
 	rt_relist(c);
 	next_due = 0;
+	probe_client = c->file ? NULL : cl;
+	probe_node = c->node;
 	if (!c->pod_cidr[0] && !c->file) {
 		/* the Node's spec.podCIDR, as the kubelet takes it */
 		static char cidr[64];
