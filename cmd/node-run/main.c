@@ -220,7 +220,8 @@ int main(int argc, char **argv)
 	nr_pods_init(&cfg);
 	/* A full pass over the pods when the store (or the file) says something
 	 * changed, when a container changed state in the runtime, when a probe
-	 * verdict changed, and every 10 s regardless; probes in between. */
+	 * verdict changed, when a back-off ends, and every 30 s regardless;
+	 * probes in between. */
 	while (!stop) {
 		int64_t now = kx_now_ms();
 		if (now >= next_node && !cfg.file) {
@@ -234,7 +235,7 @@ int main(int argc, char **argv)
 		}
 		if (need_full || now >= next_full) {
 			need_full = 0;
-			next_full = now + 10000;
+			next_full = now + 30000;
 			if (nr_pods_sync(cl, &cfg, &e) < 0) {
 				kx_err_print(&e);
 				status = e.status ? e.status : KX_EFAIL;
@@ -251,6 +252,8 @@ int main(int argc, char **argv)
 		if (nr_pods_wait(&cfg, need_full ? 0 : next_node - now < 1000 ? next_node - now : 1000))
 			need_full = 1;
 		if (nr_pods_relist(&cfg))
+			need_full = 1;
+		if (nr_pods_next_due() && time(NULL) >= nr_pods_next_due())
 			need_full = 1;
 	}
 	nr_serve_stop();

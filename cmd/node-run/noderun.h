@@ -85,6 +85,9 @@ int nr_pods_wait(struct nr_config *c, int64_t ms);
 /* Run the probes that are due on the pods of the last pass; 1 when a
  * verdict changed. */
 int nr_pods_probe(struct nr_config *c);
+/* When the last pass wants to be run again (a back-off ending), in seconds
+ * since the epoch; 0: no need. */
+int64_t nr_pods_next_due(void);
 /* List the runtime's containers; 1 when that changed since the last look. */
 int nr_pods_relist(struct nr_config *c);
 

@@ -1342,6 +1342,21 @@ int nr_should_restart(const char *policy, int code)
 
 /* ---- the pass ---------------------------------------------------------------- */
 
+/* The earliest back-off expiry seen in the last pass (seconds), so that the
+ * loop comes back for it; 0 when none. */
+static int64_t next_due;
+
+static void due_at(int64_t t)
+{
+	if (t > 0 && (!next_due || t < next_due))
+		next_due = t;
+}
+
+int64_t nr_pods_next_due(void)
+{
+	return next_due;
+}
+
 struct pass {
 	kx_client *cl;     /* NULL with -f */
 	struct nr_config *c;
@@ -1535,8 +1550,10 @@ static int ctr_start(struct podctx *p, jv ctr, struct ctr *k)
 		snprintf(k->wmsg, sizeof k->wmsg, "%s", p->vol_msg);
 		return -1;
 	}
-	if (k->backoff_until > p->ps->now && !strcmp(k->waiting, "ImagePullBackOff"))
+	if (k->backoff_until > p->ps->now && !strcmp(k->waiting, "ImagePullBackOff")) {
+		due_at(k->backoff_until);
 		return -1;
+	}
 	if (image_pull(c, image, policy, msg, sizeof msg) < 0) {
 		/* ErrImagePull first, then ImagePullBackOff while waiting */
 		int again = !strcmp(k->waiting, "ErrImagePull") || !strcmp(k->waiting, "ImagePullBackOff");
@@ -1767,6 +1784,7 @@ static jv ctr_sync(struct podctx *p, jv ctr, int init, int may_start, int *ok_ou
 		if (k.finished && k.started) {
 			/* a restart: the finished run becomes lastState */
 			if (p->ps->now < k.backoff_until) {
+				due_at(k.backoff_until);
 				snprintf(k.waiting, sizeof k.waiting, "CrashLoopBackOff");
 				snprintf(k.wmsg, sizeof k.wmsg, "back-off %llds restarting failed container=%s pod=%s_%s(%s)",
 					 (long long)(k.backoff_until - k.finished), cname, p->name, p->ns, p->uid);
@@ -2228,6 +2246,8 @@ static void pod_sync(struct pass *ps, jv pod, jv *kept)
 /* ---- between passes: probes and the runtime's list ------------------------ */
 
 static jv last_pods = {0}; /* the pods of the last pass, with their status */
+static kx_client *probe_client; /* the store, for Unhealthy events */
+static const char *probe_node;
 
 static void on_probe(void *arg, jv pod, const char *container, const char *type,
 		     const kx_probe *p, const kx_probe_result *r, const kx_probe_state *s,
@@ -2237,8 +2257,18 @@ static void on_probe(void *arg, jv pod, const char *container, const char *type,
 
 	if (changed)
 		*any = 1;
-	if (!r->ok && kx_verbose)
+	if (!r->ok) {
+		char msg[700];
+		kx_err e = KX_ERR_INIT;
+		struct timespec now;
+		kx_event_info ev = {"Warning", "Unhealthy",
+				    kx_probe_message(type, r->reason, msg, sizeof msg), "kubelet",
+				    probe_node};
 		kx_log_debug(1, "%s probe of \"%s\" failed: %s", type, container, r->reason);
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (probe_client && kx_event_record(probe_client, pod, &ev, &now, &e) < 0)
+			kx_log_debug(1, "cannot record event: %s", e.msg);
+	}
 }
 
 int nr_pods_probe(struct nr_config *c)
@@ -2408,6 +2438,9 @@ int nr_pods_sync(kx_client *cl, struct nr_config *c, kx_err *e)
 	struct dirent *de;
 
 	rt_relist(c);
+	next_due = 0;
+	probe_client = c->file ? NULL : cl;
+	probe_node = c->node;
 	if (!c->pod_cidr[0] && !c->file) {
 		/* the Node's spec.podCIDR, as the kubelet takes it */
 		static char cidr[64];

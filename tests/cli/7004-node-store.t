@@ -47,6 +47,8 @@ is "$(phase '.status.containerStatuses[0].ready')" "false" "not ready before its
 UID_=$(phase .metadata.uid)
 fails "kx-health-check --node: the probe fails" 0 kx-health-check --node $N --root "$ROOT"
 like "$(cat "$T/.out")" '"healthy":false.*"type":"readiness"' "and says so as a JSON line"
+like "$(api GET /api/v1/namespaces/default/events | jq -r '.items[] | select(.reason=="Unhealthy") | .message')" \
+	"Readiness probe failed: HTTP probe failed with statuscode: 404" "and records an Unhealthy event"
 echo ok >"$ROOT/pods/$UID_/volumes/www/ready"
 kx-health-check --node $N --root "$ROOT" >"$T/hc.out"
 like "$(cat "$T/hc.out")" '"healthy":true' "the probe passes"
