@@ -54,6 +54,14 @@ start() {
 	eval "pid_$name=$!"
 }
 
+# except REGEX CMD...: run CMD without the lines of its output that match
+# REGEX (what a component says on every pass).
+except() {
+	local re=$1
+	shift
+	exec "$@" > >(exec grep --line-buffered -v -E "$re") 2>&1
+}
+
 # wait_for SECONDS CMD...: until CMD succeeds; 1 if it never does.
 wait_for() {
 	local end=$((SECONDS + $1))
@@ -106,11 +114,7 @@ if [ -n "$KX_REGISTRY" ]; then
 		"storage: {filesystem: {rootdirectory: $KX_DATA/registry}}" \
 		"http: {addr: \"$KX_REGISTRY\"}" >"$KX_DATA/registry.yml"
 	# (without the lines it writes for every 404, as when a push asks for a blob)
-	registry() {
-		exec docker-registry serve "$KX_DATA/registry.yml" \
-			2> >(exec grep --line-buffered -v 'response completed with error' >&2)
-	}
-	start registry registry
+	start registry except 'response completed with error' docker-registry serve "$KX_DATA/registry.yml"
 	wait_for 20 curl -sf "http://$KX_REGISTRY/v2/" || fail "the registry did not start on $KX_REGISTRY"
 	if ! curl -sf -o /dev/null -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
 		"http://$KX_REGISTRY/v2/kx/httpd/manifests/1"; then
@@ -120,19 +124,16 @@ if [ -n "$KX_REGISTRY" ]; then
 fi
 
 # --- the control plane: scheduler and controllers ----------------------------
-start scheduler kx-schedule-once --watch
-start controllers kx-reconcile --watch
+# (-v: they say what they do; what they say on every pass is left out)
+start scheduler except 'observed|bound [0-9]+ pods|watching' kx-schedule-once --watch -v
+start controllers except 'pass done: 0 writes|watch .*: ' kx-reconcile --watch -v
 
 # --- the node: the agent, its prober, and the proxy --------------------------
 start node kx-node-run --node "$KX_NODE" --root "$node_root" --log-dir "$node_logs" \
 	--pod-cidr "$KX_POD_CIDR" --bridge "$KX_BRIDGE" --port "$KX_KUBELET_PORT" --no-probes
-# the prober prints a JSON line per probe run: show only the verdicts that change
-probes() {
-	exec kx-health-check --node "$KX_NODE" --root "$node_root" --watch \
-		> >(exec grep --line-buffered '"changed":true')
-}
-start probes probes
-start proxy kx-proxy-sync --watch --node "$KX_NODE" --cluster-cidr "${KX_POD_CIDR%.*/*}.0/16"
+# (the prober prints a JSON line per probe: only those that change are shown)
+start probes except '"changed":false' kx-health-check --node "$KX_NODE" --root "$node_root" --watch
+start proxy except 'nothing to change|sent one batch' kx-proxy-sync --watch -v --node "$KX_NODE" --cluster-cidr "${KX_POD_CIDR%.*/*}.0/16"
 wait_for 30 kx-get node "$KX_NODE" || fail "node $KX_NODE did not register"
 
 # --- the application ----------------------------------------------------------
