@@ -143,7 +143,7 @@ available() { kx-get deployment web -o json | jq -e '.status.availableReplicas >
 wait_for 180 available || fail "deployment/web did not become available"
 ip=$(kx-get service web -o json | jq -r .spec.clusterIP)
 port=$(kx-get service web -o json | jq -r '.spec.ports[0].port')
-wait_for 60 curl -sf "http://$ip:$port/" || fail "service/web does not answer on $ip:$port"
+wait_for 60 curl -sf -m 5 "http://$ip:$port/" || fail "service/web does not answer on $ip:$port"
 say "service/web answers on http://$ip:$port/"
 
 kx-get pods -o wide | sed 's/^/[cluster]   /'

@@ -17,11 +17,34 @@ ip netns add "$NS" || skip_all "cannot make a network namespace"
 ip -n "$NS" link set lo up
 ip -n "$NS" route add default dev lo
 inns() { nsenter --net=/run/netns/"$NS" "$@"; }
-_ns_cleanup() { ip netns del "$NS"; }
-at_exit _ns_cleanup
+# for bg: the command itself in the namespace (bg's PID is the command's)
+inns_exec() { exec nsenter --net=/run/netns/"$NS" "$@"; }
+# processes that name the test's directory (none once everything stopped)
+test_processes() { ps -eo pid=,args= | grep -F "$T/" | grep -v -e grep -e 'ps -eo'; }
+
+# teardown_node ROOT NODE: stop and remove every pod a node under ROOT runs
+# (one pass of kx-node-run over no pods, without the store), as
+# examples/cluster.sh does when it stops.
+teardown_node() {
+	echo '{"apiVersion":"v1","kind":"List","items":[]}' >"$T/no-pods.json"
+	inns kx-node-run --node "$2" --root "$1" --log-dir "$T/logs" --port 0 -f "$T/no-pods.json" --once
+}
+# At exit: the test's own stop (a function named in STOP, if any), then every
+# node root listed in $T/roots ("ROOT NODE" lines) torn down, then the
+# network namespace (with the bridges and the nft table in it) deleted.
+_cluster_cleanup() {
+	[ -n "${STOP:-}" ] && "$STOP"
+	[ -f "$T/roots" ] && while read -r r n; do teardown_node "$r" "$n"; done <"$T/roots"
+	for h in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
+		rmdir "$h/besteffort" "$h/burstable" "$h" 2>/dev/null
+	done
+	ip netns del "$NS"
+}
+at_exit _cluster_cleanup
 
 # pod_traces ROOT: what a node made for its pods, one per line: network
-# namespaces, cgroups, mounts and processes (none once it is torn down)
+# namespaces, cgroups, mounts, processes in a container and pod directories
+# (none once it is torn down)
 pod_traces() {
 	local root=$1 uid
 	grep -F " $T/" /proc/self/mountinfo | awk '{print "mount " $5}'
@@ -30,7 +53,6 @@ pod_traces() {
 		ip netns list 2>/dev/null | grep -F "kx-$u" | sed 's/^/netns /'
 		find /sys/fs/cgroup -maxdepth 4 -name "pod$uid" 2>/dev/null | sed 's/^/cgroup /'
 	done
-	ps -eo pid=,args= | grep -F "$T/" | grep -v -e grep -e 'ps -eo' | sed 's/^/process /'
 	for p in /proc/[0-9]*; do
 		case $(readlink "$p/root" 2>/dev/null) in "$T"/*) echo "process ${p#/proc/} (its root)" ;; esac
 	done

@@ -11,6 +11,9 @@ D=$T/data
 run() { exec nsenter --net=/run/netns/"$NS" env KX_DATA="$D" KX_NODE=c$$ "$TOP/examples/cluster.sh"; }
 bg run >"$T/run.log" 2>&1
 RUN=$BG_PID
+echo "$D/node c$$" >"$T/roots"
+stop_run() { kill -TERM "$RUN" 2>/dev/null && for _ in $(seq 60); do kill -0 "$RUN" 2>/dev/null || break; sleep 0.5; done; }
+STOP=stop_run
 if ! wait_for 300 grep -q 'service/web answers' "$T/run.log"; then
 	diag "the cluster did not come up:" "$(tail -40 "$T/run.log")"
 fi
@@ -25,7 +28,7 @@ done
 like "$(cat "$T/run.log")" 'kx get pods -o wide' "and says what to try next"
 
 ip=$(inns kx-get service web -o json | jq -r .spec.clusterIP)
-like "$(inns curl -s "http://$ip/")" 'Hello from a pod run by kx' "curl http://CLUSTER-IP/ reaches the ConfigMap's page"
+like "$(inns curl -s -m 5 "http://$ip/")" 'Hello from a pod run by kx' "curl http://CLUSTER-IP/ reaches the ConfigMap's page"
 is "$(inns kx-get pods -o json | jq '[.items[] | select(.status.phase=="Running")] | length')" 2 "two pods run"
 is "$(inns kx-get node c$$ -o json | jq -r '.status.conditions[] | select(.type=="Ready") | .status')" True "the node is Ready"
 save_uids
@@ -41,7 +44,7 @@ two_new() {
 wait_for 120 two_new
 ok "a new pod replaces it and is ready" two_new
 save_uids
-ok "the Service still answers" wait_for 30 inns curl -sf "http://$ip/"
+ok "the Service still answers" wait_for 30 inns curl -sf -m 5 "http://$ip/"
 
 # SIGTERM: everything stops, nothing is left but the data directory
 kill -TERM "$RUN"
@@ -51,6 +54,7 @@ wait "$RUN"
 is "$?" 0 "and exits 0"
 like "$(tail -1 "$T/run.log")" "stopped; the data directory $D is kept" "saying so"
 is "$(pod_traces "$D/node")" "" "no pod network namespaces, cgroups, mounts, processes or pod directories left"
+is "$(test_processes)" "" "no process left"
 is "$(inns nft list tables)" "" "no nft table left"
 is "$(inns ip -o link show | grep -c kx0)" 0 "no pods' bridge left"
 ok "the store's data is kept" test -s "$D/store/kx.db" -o -n "$(ls "$D/store")"
