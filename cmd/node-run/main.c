@@ -120,6 +120,7 @@ int main(int argc, char **argv)
 	kx_client *cl;
 	int c, lock, status = 0;
 	int64_t next_node = 0, next_full = 0, status_ms = 10000;
+	char *root_abs = NULL, *log_abs = NULL;
 	int need_full = 1;
 
 	cfg.root = "/var/lib/kx";
@@ -208,6 +209,15 @@ int main(int argc, char **argv)
 		kx_log_error("cannot create \"%s\": %s", cfg.root, strerror(errno));
 		return KX_EFAIL;
 	}
+	/* absolute, as the bundles' root.path and the log paths given to the
+	 * runtime and the log copier must be (they do not run in our cwd) */
+	if (!(root_abs = realpath(cfg.root, NULL))) {
+		kx_log_error("\"%s\": %s", cfg.root, strerror(errno));
+		return KX_EFAIL;
+	}
+	cfg.root = root_abs;
+	if (cfg.log_dir[0] != '/' && mkdir_p(cfg.log_dir) == 0 && (log_abs = realpath(cfg.log_dir, NULL)))
+		cfg.log_dir = log_abs;
 	snprintf(lockpath, sizeof lockpath, "%s/node-run.lock", cfg.root);
 	if ((lock = kx_lock_acquire(lockpath, 0, &e)) < 0) {
 		kx_err_print(&e);
@@ -267,5 +277,7 @@ int main(int argc, char **argv)
 	nr_serve_stop();
 	kx_client_free(cl);
 	kx_lock_release(lock);
+	free(root_abs);
+	free(log_abs);
 	return kx_cli_exit(status);
 }
