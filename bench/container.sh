@@ -27,25 +27,35 @@ cat >"$T/b/config.json" <<JSON
    "cgroupsPath":"/kx-bench-$$/c","resources":{"memory":{"limit":67108864}}}}
 JSON
 
-ms() { # ms LABEL CMD...: runs CMD N times, prints ms per run
-	local label=$1 t0 t1
+# children's user+system CPU seconds so far, from the shell's `times`
+# (the builtin writes to a file: in a subshell the children would be others)
+cpu_s() { awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); print u[1]*60 + u[2] + s[1]*60 + s[2] }' "$T/times"; }
+
+ms() { # ms LABEL CMD...: runs CMD N times, prints "wall-us cpu-us" per run
+	local label=$1 t0 t1 c0 c1
 	shift
 	"$@" >/dev/null 2>&1 || { echo "$label: fails here: $("$@" 2>&1 | head -1)"; return 1; }
+	times >"$T/times"
+	c0=$(cpu_s)
 	t0=$(date +%s%N)
 	for ((i = 0; i < N; i++)); do "$@" >/dev/null 2>&1; done
 	t1=$(date +%s%N)
-	echo $(((t1 - t0) / N / 1000)) # microseconds
+	times >"$T/times"
+	c1=$(cpu_s)
+	echo $(((t1 - t0) / N / 1000)) "$(echo "($c1 - $c0) * 1000000 / $N" | bc)" # microseconds
 }
 
-kx_us=$(ms kx-container kx-container --root "$T/state" run --bundle "$T/b" bench) || exit 1
-floor_us=$(ms unshare unshare --pid --fork --mount --uts --ipc --net chroot "$T/b/rootfs" /bin/true) || exit 1
-printf '%-34s %8.2f ms/container\n' "kx-container run" "$(echo "$kx_us/1000" | bc -l)"
-printf '%-34s %8.2f ms/container\n' "unshare + chroot (floor)" "$(echo "$floor_us/1000" | bc -l)"
+read -r kx_us kx_cpu < <(ms kx-container kx-container --root "$T/state" run --bundle "$T/b" bench) || exit 1
+read -r floor_us floor_cpu < <(ms unshare unshare --pid --fork --mount --uts --ipc --net chroot "$T/b/rootfs" /bin/true) || exit 1
+[ -n "${kx_us:-}" ] && [ -n "${floor_us:-}" ] || exit 1
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cpus"
+printf '%-34s %8.2f ms/container (%.2f ms cpu)\n' "kx-container run" "$(echo "$kx_us/1000" | bc -l)" "$(echo "$kx_cpu/1000" | bc -l)"
+printf '%-34s %8.2f ms/container (%.2f ms cpu)\n' "unshare + chroot (floor)" "$(echo "$floor_us/1000" | bc -l)" "$(echo "$floor_cpu/1000" | bc -l)"
 printf '%-34s %8.2f x the floor\n' "kx-container / floor" "$(echo "$kx_us/$floor_us" | bc -l)"
 for rt in crun runc; do
 	if command -v $rt >/dev/null; then
 		if out=$($rt --root "$T/$rt" run --bundle "$T/b" bench-$rt 2>&1 </dev/null); then
-			us=$(ms $rt $rt --root "$T/$rt" run --bundle "$T/b" bench-$rt)
+			read -r us _ < <(ms $rt $rt --root "$T/$rt" run --bundle "$T/b" bench-$rt)
 			printf '%-34s %8.2f ms/container\n' "$rt run" "$(echo "$us/1000" | bc -l)"
 		else
 			echo "$rt: does not run here: $(printf '%s' "$out" | tail -1)"

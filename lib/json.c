@@ -130,7 +130,10 @@ const char *kx_jv_str(jv v, const char *path, char *buf, size_t n, const char *d
 
 	if (jv_get_kind(s) != JV_KIND_STRING) {
 		jv_free(s);
-		return def;
+		if (!def)
+			return NULL;
+		snprintf(buf, n, "%s", def); /* callers may read buf rather than the result */
+		return buf;
 	}
 	snprintf(buf, n, "%s", jv_string_value(s));
 	jv_free(s);

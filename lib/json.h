@@ -33,8 +33,9 @@ jv kx_jv_set(jv v, const char *path, jv val);
 /* Delete a dotted path if present. Consumes v. */
 jv kx_jv_del(jv v, const char *path);
 
-/* Borrows v (does not consume). Returns the string at path, copied into buf
- * (truncated to n-1 bytes), or def when absent or not a string. */
+/* Borrows v (does not consume). Returns buf holding the string at path
+ * (truncated to n-1 bytes), or, when absent or not a string, buf holding def
+ * (NULL when def is NULL: buf is then left as it was). */
 const char *kx_jv_str(jv v, const char *path, char *buf, size_t n, const char *def);
 /* Borrows v. The number at path, or def. Strings holding integers count. */
 int64_t kx_jv_int(jv v, const char *path, int64_t def);

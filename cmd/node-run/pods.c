@@ -29,6 +29,7 @@
 #include "clock.h"
 #include "err.h"
 #include "event.h"
+#include "imagestore.h"
 #include "http.h"
 #include "input.h"
 #include "json.h"
@@ -472,22 +473,41 @@ static int rt_create_start(const struct nr_config *c, const char *id, const char
 	return 0;
 }
 
-/* ---- images, through kx-image's command line ----------------------------- */
+/* ---- images: pulled by kx-image, read from its store ---------------------- */
+
+static kx_imagestore *images;
+
+static kx_imagestore *image_store(const struct nr_config *c)
+{
+	char root[4200];
+	kx_err e = KX_ERR_INIT;
+
+	if (!images) {
+		snprintf(root, sizeof root, "%s/images", c->root);
+		images = kx_imagestore_open(root, &e);
+		if (!images)
+			kx_log_error("image store: %s", e.msg);
+	}
+	return images;
+}
 
 /* Pull per imagePullPolicy; fills msg on failure. */
 static int image_pull(const struct nr_config *c, const char *image, const char *policy, char *msg,
 		      size_t msgn)
 {
 	char root[4200];
-	char *have[] = {(char *)c->image_tool, "--root", root, "inspect", (char *)image, NULL};
 	char *pull[] = {(char *)c->image_tool, "--root", root, "pull", "-q", (char *)image, NULL};
-	kx_buf out = KX_BUF_INIT, err = KX_BUF_INIT;
-	int present, r;
+	kx_buf err = KX_BUF_INIT;
+	kx_err e = KX_ERR_INIT;
+	kx_imagestore *st = image_store(c);
+	int present = 0, r;
 
 	snprintf(root, sizeof root, "%s/images", c->root);
-	out.max = err.max = 1 << 20;
-	present = run(have, NULL, NULL, &out, NULL, 20000) == 0;
-	kx_buf_free(&out);
+	if (st) {
+		jv v = kx_imagestore_resolve(st, image, &e);
+		present = jv_is_valid(v);
+		jv_free(v);
+	}
 	if (!strcmp(policy, "Never")) {
 		if (!present)
 			snprintf(msg, msgn, "Container image \"%s\" is not present with pull policy of Never",
@@ -496,6 +516,7 @@ static int image_pull(const struct nr_config *c, const char *image, const char *
 	}
 	if (present && strcmp(policy, "Always"))
 		return 0;
+	err.max = 1 << 20;
 	r = run(pull, NULL, NULL, NULL, &err, 300000);
 	trim(&err);
 	if (r != 0)
@@ -506,70 +527,72 @@ static int image_pull(const struct nr_config *c, const char *image, const char *
 }
 
 /* The image's config ({"Entrypoint","Cmd","Env","WorkingDir","User"}) and
- * digest, and its root file system unpacked into rootfs. */
+ * digest, and its root file system at rootfs: an overlay of the store's
+ * unpacked layers with the bundle's own upper directory, or a flat copy
+ * when overlayfs is not there. */
 static jv image_prepare(const struct nr_config *c, const char *image, const char *rootfs,
 			char *digest, size_t dn, char *msg, size_t msgn)
 {
-	char root[4200];
-	char *insp[] = {(char *)c->image_tool, "--root", root, "inspect", (char *)image, NULL};
-	char *unpack[] = {(char *)c->image_tool, "--root", root, "unpack", (char *)image, (char *)rootfs, NULL};
-	kx_buf out = KX_BUF_INIT, err = KX_BUF_INIT;
+	kx_imagestore *st = image_store(c);
 	kx_err e = KX_ERR_INIT;
-	jv v, cfg;
+	kx_buf opts = KX_BUF_INIT;
+	char upper[4400], work[4400], base[4300];
+	jv v, cfg, layers;
+	int n, ok = 1;
 
-	snprintf(root, sizeof root, "%s/images", c->root);
-	out.max = err.max = 4 << 20;
-	if (run(insp, NULL, NULL, &out, &err, 20000) != 0) {
-		trim(&err);
-		snprintf(msg, msgn, "cannot inspect image \"%s\": %s", image, kx_buf_str(&err));
-		kx_buf_free(&out);
-		kx_buf_free(&err);
+	if (!st) {
+		snprintf(msg, msgn, "no image store");
 		return jv_invalid();
 	}
-	v = kx_json_parse(out.p ? out.p : "", out.len, &e);
-	kx_buf_free(&out);
-	kx_buf_reset(&err);
+	v = kx_imagestore_resolve(st, image, &e);
 	if (!jv_is_valid(v)) {
-		snprintf(msg, msgn, "image \"%s\": bad config: %s", image, e.msg);
-		kx_buf_free(&err);
+		snprintf(msg, msgn, "%s", e.msg);
 		return v;
 	}
 	nr_str(v, "digest", digest, dn, "");
-	if (!digest[0])
-		nr_str(v, "id", digest, dn, "");
 	cfg = kx_jv_get(jv_copy(v), "config.config");
-	if (jv_get_kind(cfg) != JV_KIND_OBJECT) {
-		jv_free(cfg);
-		cfg = kx_jv_get(jv_copy(v), "config");
-	}
 	if (jv_get_kind(cfg) != JV_KIND_OBJECT) {
 		jv_free(cfg);
 		cfg = jv_object();
 	}
-	jv_free(v);
-	if (access(rootfs, F_OK) != 0 || !is_mountpoint(rootfs)) {
-		struct stat st;
-		int empty = 1;
-		DIR *d = opendir(rootfs);
-		struct dirent *de;
-		while (d && (de = readdir(d)))
-			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-				empty = 0;
-		if (d)
-			closedir(d);
-		if (empty || stat(rootfs, &st) != 0) {
-			mkdirs(rootfs, 0755);
-			if (run(unpack, NULL, NULL, NULL, &err, 300000) != 0) {
-				trim(&err);
-				snprintf(msg, msgn, "cannot unpack image \"%s\": %s", image,
-					 kx_buf_str(&err));
-				kx_buf_free(&err);
-				jv_free(cfg);
-				return jv_invalid();
-			}
+	if (is_mountpoint(rootfs)) {
+		jv_free(v);
+		return cfg;
+	}
+	snprintf(base, sizeof base, "%s", rootfs);
+	if (strrchr(base, '/'))
+		*strrchr(base, '/') = 0;
+	snprintf(upper, sizeof upper, "%s/upper", base);
+	snprintf(work, sizeof work, "%s/work", base);
+	mkdirs(rootfs, 0755);
+	mkdirs(upper, 0755);
+	mkdirs(work, 0755);
+	layers = arr(v, "manifest.layers");
+	n = jv_array_length(jv_copy(layers));
+	kx_buf_adds(&opts, "lowerdir=");
+	for (int i = n - 1; i >= 0 && ok; i--) {
+		char d[4400], dg[100];
+		jv l = jv_array_get(jv_copy(layers), i);
+		nr_str(l, "digest", dg, sizeof dg, "");
+		jv_free(l);
+		if (kx_imagestore_layer_dir(st, dg, d, sizeof d, &e) < 0)
+			ok = 0;
+		else
+			kx_buf_addf(&opts, "%s%s", i == n - 1 ? "" : ":", d);
+	}
+	jv_free(layers);
+	kx_buf_addf(&opts, ",upperdir=%s,workdir=%s", upper, work);
+	if (!ok || n == 0 || opts.len > 4000 ||
+	    mount("overlay", rootfs, "overlay", 0, kx_buf_str(&opts)) < 0) {
+		kx_err_clear(&e);
+		if (kx_imagestore_unpack(st, image, rootfs, &e) < 0) {
+			snprintf(msg, msgn, "cannot unpack image \"%s\": %s", image, e.msg);
+			jv_free(cfg);
+			cfg = jv_invalid();
 		}
 	}
-	kx_buf_free(&err);
+	kx_buf_free(&opts);
+	jv_free(v);
 	return cfg;
 }
 
@@ -699,7 +722,11 @@ static int sandbox_up(const struct nr_config *c, const char *dir, const char *ui
 		NULL, msg, msgn) < 0)
 		return -1;
 	if (cni("ADD", "bridge", uid, ns, cni_conf(c), &out, msg, msgn) < 0) {
+		char undo[256];
 		kx_buf_free(&out);
+		/* as the CNI spec asks, undo a failed ADD (it may have taken an
+		 * address), so that the next try does not find it taken */
+		cni("DEL", "bridge", uid, ns, cni_conf(c), NULL, undo, sizeof undo);
 		return -1;
 	}
 	res = kx_json_parse(out.p ? out.p : "", out.len, &e);
@@ -1457,7 +1484,11 @@ static jv terminated_json(const struct ctr *k)
 		t = jv_object_set(t, jv_string("message"), jv_string(k->message));
 	t = jv_object_set(t, jv_string("startedAt"), tstamp(k->started));
 	t = jv_object_set(t, jv_string("finishedAt"), tstamp(k->finished));
-	t = jv_object_set(t, jv_string("containerID"), jv_string(k->id));
+	{
+		char cid[400];
+		snprintf(cid, sizeof cid, "kx-container://%s", k->id);
+		t = jv_object_set(t, jv_string("containerID"), jv_string(cid));
+	}
 	return t;
 }
 
@@ -1704,6 +1735,11 @@ static jv ctr_sync(struct podctx *p, jv ctr, int init, int may_start, int *ok_ou
 		} else if (!strcmp(s, "stopped") && !k.finished) {
 			ctr_finished(&k, st, p->ps->now, 0);
 			rt_simple(c, "delete", k.id, NULL);
+			{
+				char bdir[4400];
+				snprintf(bdir, sizeof bdir, "%s/bundles/%s", p->dir, k.id);
+				rm_rf(bdir); /* unmounts its rootfs */
+			}
 			if (init && k.exit_code == 0)
 				k.done = 1;
 			else if (!init && !nr_should_restart(p->policy, k.exit_code))
@@ -2332,6 +2368,13 @@ static jv static_pods(const struct nr_config *c, jv objs)
 		}
 		nr_str(o, "metadata.namespace", ns, sizeof ns, "default");
 		nr_str(o, "metadata.name", name, sizeof name, "");
+		/* unique to this node and root too: two agents on one machine
+		 * (tests, or nodes in containers) must not share a uid, since
+		 * network namespaces and container IDs are named after it */
+		for (const char *s = c->node; *s; s++)
+			h = (h ^ (unsigned char)*s) * 1099511628211ull;
+		for (const char *s = c->root; *s; s++)
+			h = (h ^ (unsigned char)*s) * 1099511628211ull;
 		for (const char *s = ns; *s; s++)
 			h = (h ^ (unsigned char)*s) * 1099511628211ull;
 		h = (h ^ '/') * 1099511628211ull;

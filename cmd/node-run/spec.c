@@ -683,7 +683,7 @@ jv nr_oci_spec(jv pod, jv container, jv image_config, jv env, const struct nr_bu
 					       kx_jv_bool(csc, "privileged", 0) ? "nosuid,noexec,nodev"
 										: "nosuid,noexec,nodev,ro"));
 	if (b->resolv)
-		mounts = jv_array_append(mounts, oci_mount("/etc/resolv.conf", "bind", b->resolv, "rbind,rw"));
+		mounts = jv_array_append(mounts, oci_mount("/etc/resolv.conf", "bind", b->resolv, "rbind,ro"));
 	if (b->hosts)
 		mounts = jv_array_append(mounts, oci_mount("/etc/hosts", "bind", b->hosts, "rbind,rw"));
 	if (b->hostname_file)

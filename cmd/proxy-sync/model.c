@@ -46,13 +46,49 @@ static int canon_ip(const char *s, char *out, size_t n)
 	return 0;
 }
 
-/* kx_jv_str, but buf always holds the answer (def when absent). */
+/* Copy s into d (n bytes), truncating: snprintf("%s") without the cost. */
+static void scopy(char *d, size_t n, const char *s)
+{
+	size_t l = strlen(s);
+
+	if (!n)
+		return;
+	if (l >= n)
+		l = n - 1;
+	memcpy(d, s, l);
+	d[l] = 0;
+}
+
+/* kx_jv_str, but buf always holds the answer (def when absent), and the
+ * path is walked without formatting (this runs for every field of every
+ * object). */
 const char *px_str(jv v, const char *path, char *buf, size_t n, const char *def)
 {
-	const char *r = kx_jv_str(v, path, buf, n, def);
+	jv cur = jv_copy(v);
+	const char *r = NULL;
 
-	if (r != buf && n)
-		snprintf(buf, n, "%s", r ? r : "");
+	while (*path && jv_is_valid(cur)) {
+		const char *dot = strchr(path, '.');
+		size_t l = dot ? (size_t)(dot - path) : strlen(path);
+		if (jv_get_kind(cur) == JV_KIND_OBJECT)
+			cur = jv_object_get(cur, jv_string_sized(path, (int)l));
+		else if (jv_get_kind(cur) == JV_KIND_ARRAY && *path >= '0' && *path <= '9')
+			cur = jv_array_get(cur, atoi(path));
+		else {
+			jv_free(cur);
+			cur = jv_invalid();
+		}
+		path += l + (dot != NULL);
+	}
+	if (jv_get_kind(cur) == JV_KIND_STRING) {
+		scopy(buf, n, jv_string_value(cur));
+		r = buf;
+	} else {
+		if (n)
+			scopy(buf, n, def ? def : "");
+		r = def;
+	}
+	jv_free(cur);
 	return r;
 }
 
@@ -118,8 +154,8 @@ static epsrc *src_find(epsrc **v, size_t *n, jv *index, const char *ns, const ch
 	*v = realloc(*v, (*n + 1) * sizeof **v);
 	epsrc *s = &(*v)[(*n)++];
 	memset(s, 0, sizeof *s);
-	snprintf(s->ns, sizeof s->ns, "%s", ns);
-	snprintf(s->name, sizeof s->name, "%s", name);
+	scopy(s->ns, sizeof s->ns, ns);
+	scopy(s->name, sizeof s->name, name);
 	return s;
 }
 
@@ -134,7 +170,7 @@ static const char *mstr(jv obj, const char *key, char *buf, size_t n, const char
 
 	jv_free(md);
 	if (!r && def)
-		snprintf(buf, n, "%s", def);
+		scopy(buf, n, def);
 	return r ? r : def;
 }
 
@@ -162,7 +198,7 @@ static const char *fstr(jv o, const char *k, char *buf, size_t n)
 	const char *r = NULL;
 
 	if (jv_get_kind(v) == JV_KIND_STRING) {
-		snprintf(buf, n, "%s", jv_string_value(v));
+		scopy(buf, n, jv_string_value(v));
 		r = buf;
 	}
 	jv_free(v);
@@ -207,7 +243,7 @@ static void read_slice(px_model *m, epsrc *src, jv obj, const px_opts *o)
 		const char *a = NULL;
 
 		if (jv_get_kind(a0) == JV_KIND_STRING) {
-			snprintf(addr, sizeof addr, "%s", jv_string_value(a0));
+			scopy(addr, sizeof addr, jv_string_value(a0));
 			a = addr;
 		}
 		jv_free(a0);
@@ -406,8 +442,8 @@ static int read_service(px_model *m, jv obj, epsrc *src, struct kx_err *e)
 		if (!fams[fi])
 			continue;
 		memset(&s, 0, sizeof s);
-		snprintf(s.ns, sizeof s.ns, "%s", ns);
-		snprintf(s.name, sizeof s.name, "%s", name);
+		scopy(s.ns, sizeof s.ns, ns);
+		scopy(s.name, sizeof s.name, name);
 		s.family = fams[fi];
 		memcpy(s.cluster_ip, cips[fi], sizeof s.cluster_ip);
 		if (!strcmp(px_str(obj, "spec.sessionAffinity", buf, sizeof buf, ""), "ClientIP")) {
@@ -444,7 +480,7 @@ static int read_service(px_model *m, jv obj, epsrc *src, struct kx_err *e)
 		snprintf(s.ipvs_sched, sizeof s.ipvs_sched, "rr");
 		for (size_t k = 0; k < 6; k++)
 			if (!strcmp(sched, scheds[k]))
-				snprintf(s.ipvs_sched, sizeof s.ipvs_sched, "%s", scheds[k]);
+				scopy(s.ipvs_sched, sizeof s.ipvs_sched, scheds[k]);
 		if (*sched && strcmp(sched, s.ipvs_sched))
 			warn(m, "service \"%s/%s\": unknown kx.io/ipvs-scheduler \"%s\", using rr", ns,
 			     name, sched);

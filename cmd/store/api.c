@@ -681,6 +681,8 @@ static enum MHD_Result do_watch(struct MHD_Connection *c, struct req *r, struct 
 	p.field_sel = f && *f ? strdup(f) : NULL;
 	p.from = rv && *rv && strcmp(rv, "0") ? strtoll(rv, NULL, 10) : -1;
 	p.bookmarks = truthy(arg(c, "allowWatchBookmarks"));
+	p.table = table_wanted(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept"));
+	snprintf(p.include, sizeof p.include, "%s", arg(c, "includeObject") ? arg(c, "includeObject") : "");
 	p.timeout_ms = to ? strtoll(to, NULL, 10) * 1000 : 1800 * 1000;
 	if (p.timeout_ms <= 0)
 		p.timeout_ms = 1800 * 1000;

@@ -24,7 +24,7 @@
 
 struct txn {
 	sqlite3 *db;
-	sqlite3_stmt *get, *put, *del, *hist, *setmeta, *claim, *release, *count;
+	sqlite3_stmt *get, *put, *del, *hist, *setmeta, *claim, *release, *count, *list;
 	sqlite3_stmt *sp, *sp_undo, *sp_release;
 	int64_t rev;
 	event **evs;
@@ -355,6 +355,28 @@ int txn_count_prefix(txn *t, const char *prefix)
 	return c;
 }
 
+int txn_list_prefix(txn *t, const char *prefix, txn_row_fn fn, void *arg)
+{
+	char end[1024];
+	size_t n = strlen(prefix);
+	int c = 0;
+
+	if (n == 0 || n >= sizeof end)
+		return 0;
+	memcpy(end, prefix, n + 1);
+	end[n - 1]++;
+	sqlite3_bind_text(t->list, 1, prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_text(t->list, 2, end, -1, SQLITE_STATIC);
+	while (sqlite3_step(t->list) == SQLITE_ROW) {
+		c++;
+		if (fn(arg, (const char *)sqlite3_column_text(t->list, 0),
+		       (const char *)sqlite3_column_text(t->list, 1)))
+			break;
+	}
+	sqlite3_reset(t->list);
+	return c;
+}
+
 /* ---- group commit ------------------------------------------------------- */
 
 static void free_reads(txn *t)
@@ -587,11 +609,12 @@ int db_open(const char *dir, char *err, size_t errn)
 	t->claim = prep(t->db, "INSERT INTO alloc(what, owner) VALUES (?1, ?2) ON CONFLICT(what) DO UPDATE SET owner = excluded.owner WHERE owner = excluded.owner");
 	t->release = prep(t->db, "DELETE FROM alloc WHERE owner = ?1");
 	t->count = prep(t->db, "SELECT count(*) FROM kv WHERE key > ?1 AND key < ?2");
+	t->list = prep(t->db, "SELECT key, value FROM kv WHERE key > ?1 AND key < ?2 ORDER BY key");
 	t->sp = prep(t->db, "SAVEPOINT w");
 	t->sp_undo = prep(t->db, "ROLLBACK TO w");
 	t->sp_release = prep(t->db, "RELEASE w");
 	if (!t->get || !t->put || !t->del || !t->hist || !t->setmeta || !t->claim || !t->release ||
-	    !t->count || !t->sp || !t->sp_undo || !t->sp_release) {
+	    !t->count || !t->list || !t->sp || !t->sp_undo || !t->sp_release) {
 		snprintf(err, errn, "cannot prepare statements on \"%s\"", db_path);
 		return -1;
 	}

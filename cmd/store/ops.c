@@ -14,6 +14,7 @@
 #include "log.h"
 #include "objects.h"
 #include "ops.h"
+#include "quota.h"
 #include "patch.h"
 #include "smp.h"
 #include "selector.h"
@@ -428,6 +429,8 @@ static int do_create(wreq *w, txn *t, struct op *o)
 			qualified(o->k, q, sizeof q), o->name);
 		goto out;
 	}
+	if (quota_admit(t, o->k, o->ns, o->name, obj, &w->err) < 0)
+		goto out;
 	if (o->pre_head) {
 		if (txn_create_text(t, key.p, o->k, o->pre_head, o->pre_tail, &w->err) < 0)
 			goto out;

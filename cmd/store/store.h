@@ -134,6 +134,10 @@ int txn_claim(txn *t, const char *what, const char *owner);
 void txn_release_owner(txn *t, const char *owner);
 /* Keys with a prefix inside the transaction (for namespace checks etc.). */
 int txn_count_prefix(txn *t, const char *prefix);
+/* Call fn for each key with a prefix, in key order, until it returns non-zero;
+ * key and value are borrowed for the call. Returns how many rows were seen. */
+typedef int (*txn_row_fn)(void *arg, const char *key, const char *value);
+int txn_list_prefix(txn *t, const char *prefix, txn_row_fn fn, void *arg);
 
 /* ---- watch (watch.c) ------------------------------------------------------ */
 typedef struct event {
@@ -163,6 +167,8 @@ struct watch_params {
 	int64_t from;                 /* resourceVersion to start after; -1: list first */
 	int bookmarks;
 	int64_t timeout_ms;
+	int table;                    /* send meta.k8s.io Tables (kubectl get -w) */
+	char include[16];             /* includeObject for Tables */
 };
 /* A streaming response for a watch (takes p's strings), or NULL with e. */
 struct MHD_Response *watch_response(struct watch_params *p, st_err *e);

@@ -9,7 +9,11 @@
  * Expired) and closed, as kube-apiserver does; a client then lists again.
  * A watch that starts from a revision older than the ring replays it from
  * the history table first. */
+#include <limits.h>
+#include <linux/futex.h>
 #include <microhttpd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +26,14 @@
 #include "log.h"
 #include "selector.h"
 #include "store.h"
+#include "table.h"
 
-static pthread_mutex_t rmu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t rcv;
+/* The ring is read under a shared lock by every watcher at once and written
+ * under the exclusive lock by the committing writer; watchers sleep on a
+ * futex word bumped at every publish, so a wake-up of a thousand watchers
+ * does not queue them all on one mutex. */
+static pthread_rwlock_t rlock;
+static atomic_uint seq;
 static event **slots;
 static int64_t cap, head; /* newest revision published; ring holds (head-cap, head] */
 static int64_t oldest;    /* oldest revision the ring holds */
@@ -59,13 +68,27 @@ void event_unref(event *ev)
 	}
 }
 
+static void wake_all(void)
+{
+	atomic_fetch_add(&seq, 1);
+	syscall(SYS_futex, (unsigned *)&seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+/* Sleep until seq moves from s, or ms pass. */
+static void wait_seq(unsigned s, int64_t ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+
+	syscall(SYS_futex, (unsigned *)&seq, FUTEX_WAIT_PRIVATE, s, &ts, NULL, 0);
+}
+
 void ring_init(int n)
 {
-	pthread_condattr_t a;
+	pthread_rwlockattr_t a;
 
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	pthread_cond_init(&rcv, &a);
+	pthread_rwlockattr_init(&a);
+	pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&rlock, &a);
 	cap = n > 16 ? n : 16;
 	slots = calloc(cap, sizeof *slots);
 	head = db_rev();
@@ -74,7 +97,7 @@ void ring_init(int n)
 
 void ring_publish(event **evs, int n)
 {
-	pthread_mutex_lock(&rmu);
+	pthread_rwlock_wrlock(&rlock);
 	for (int i = 0; i < n; i++) {
 		event **s = &slots[evs[i]->rev % cap];
 		event_unref(*s);
@@ -83,15 +106,13 @@ void ring_publish(event **evs, int n)
 		if (head - oldest >= cap)
 			oldest = head - cap + 1;
 	}
-	pthread_cond_broadcast(&rcv);
-	pthread_mutex_unlock(&rmu);
+	pthread_rwlock_unlock(&rlock);
+	wake_all();
 }
 
 void ring_shutdown(void)
 {
-	pthread_mutex_lock(&rmu);
-	pthread_cond_broadcast(&rcv);
-	pthread_mutex_unlock(&rmu);
+	wake_all();
 }
 
 int watchers_count(void)
@@ -123,6 +144,7 @@ struct watcher {
 	char lastkey[1024];
 	char prefix[512], prefix_end[512];
 	int64_t deadline, next_bookmark;
+	int sent_columns;     /* Tables: only the first carries columnDefinitions */
 };
 
 static const char *type_name(int t)
@@ -158,7 +180,34 @@ static int text_matches(const struct watcher *w, const char *text, size_t n)
 	return m;
 }
 
+static void emit_raw(struct watcher *w, const char *type, const char *obj, size_t n);
+
+/* Write one event; objects become Tables when the client asked for them. */
 static void emit(struct watcher *w, const char *type, const char *obj, size_t n)
+{
+	kx_err ke = KX_ERR_INIT;
+	jv v;
+	char *s;
+
+	if (!w->p.table || !strcmp(type, "ERROR") || !strcmp(type, "BOOKMARK")) {
+		emit_raw(w, type, obj, n);
+		return;
+	}
+	v = kx_json_parse(obj, n, &ke);
+	if (!jv_is_valid(v)) {
+		emit_raw(w, type, obj, n);
+		return;
+	}
+	v = table_of(w->p.kind, v, w->p.include[0] ? w->p.include : NULL, time(NULL));
+	if (w->sent_columns)
+		v = jv_object_delete(v, jv_string("columnDefinitions"));
+	w->sent_columns = 1;
+	s = kx_json_dump(v, 0);
+	emit_raw(w, type, s, strlen(s));
+	free(s);
+}
+
+static void emit_raw(struct watcher *w, const char *type, const char *obj, size_t n)
 {
 	kx_buf_adds(&w->out, "{\"type\":\"");
 	kx_buf_adds(&w->out, type);
@@ -271,9 +320,9 @@ static void fill_history(struct watcher *w)
 	int64_t upto;
 	kx_buf full = KX_BUF_INIT;
 
-	pthread_mutex_lock(&rmu);
+	pthread_rwlock_rdlock(&rlock);
 	upto = oldest - 1;
-	pthread_mutex_unlock(&rmu);
+	pthread_rwlock_unlock(&rlock);
 	if (w->cursor >= upto) {
 		w->phase = PH_RING;
 		return;
@@ -320,27 +369,23 @@ static void fill_ring(struct watcher *w)
 	event *got[256];
 	int n = 0;
 	int64_t now = kx_now_ms(), until = w->deadline;
-	struct timespec ts;
 
 	if (w->p.bookmarks && w->next_bookmark < until)
 		until = w->next_bookmark;
-	pthread_mutex_lock(&rmu);
-	while (head <= w->cursor && !atomic_load(&stopping) && now < until) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		int64_t wait = until - now;
-		if (wait > 1000)
-			wait = 1000;
-		ts.tv_sec += wait / 1000;
-		ts.tv_nsec += (wait % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&rcv, &rmu, &ts);
+	for (;;) {
+		unsigned sq = atomic_load(&seq);
+		int64_t h;
+		pthread_rwlock_rdlock(&rlock);
+		h = head;
+		pthread_rwlock_unlock(&rlock);
+		if (h > w->cursor || atomic_load(&stopping) || now >= until)
+			break;
+		wait_seq(sq, until - now < 1000 ? until - now : 1000);
 		now = kx_now_ms();
 	}
+	pthread_rwlock_rdlock(&rlock);
 	if (head > w->cursor && w->cursor + 1 < oldest) {
-		pthread_mutex_unlock(&rmu);
+		pthread_rwlock_unlock(&rlock);
 		if (w->cursor < db_compacted() || w->phase == PH_RING) {
 			emit_status(w, 410, "Expired",
 				    "the watch fell too far behind the store's writes; list again");
@@ -357,7 +402,7 @@ static void fill_ring(struct watcher *w)
 		atomic_fetch_add(&ev->ref, 1);
 		got[n++] = ev;
 	}
-	pthread_mutex_unlock(&rmu);
+	pthread_rwlock_unlock(&rlock);
 	for (int i = 0; i < n; i++) {
 		consider(w, got[i]->kind, got[i]->type, got[i]->ns, got[i]->obj, got[i]->objlen,
 			 got[i]->prev);

@@ -93,6 +93,17 @@ like "$(k get pods -o wide 2>&1)" "p1 +0/1 +Pending +0 +[0-9]+s +<none> +<none>"
 like "$(k describe pod p1 2>&1)" "Status: +Pending" "describe pod"
 like "$(k describe ns default 2>&1)" "Status: +Active" "describe namespace"
 
+# get -w: the watch streams Tables too, so rows keep the kind's columns
+k get cm -w >"$T/watch" 2>&1 &
+wpid=$!
+wait_for 10 grep -q NAME "$T/watch"
+api POST /api/v1/namespaces/default/configmaps '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"w"},"data":{"a":"1"}}' >/dev/null
+CTYPE=application/merge-patch+json api PATCH /api/v1/namespaces/default/configmaps/w '{"data":{"b":"2"}}' >/dev/null
+wait_for 10 grep -Eq '^w +2 ' "$T/watch"
+kill $wpid 2>/dev/null
+like "$(head -1 "$T/watch")" "^NAME +DATA +AGE" "get -w prints the configmap columns once"
+like "$(grep -E '^w ' "$T/watch" | tr '\n' '|')" "^w +1 +[0-9]+s\|w +2 +[0-9]+s\|$" "and a row for each change"
+
 is "$(k delete deploy web 2>&1)" 'deployment.apps "web" deleted' "delete"
 like "$(k get deploy web 2>&1)" 'Error from server \(NotFound\): deployments.apps "web" not found' "a missing object is NotFound"
 fails "and kubectl exits 1" 1 k get deploy web

@@ -51,7 +51,8 @@ PODS+=('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"vols","labels":{"app
   "volumeMounts":[{"name":"work","mountPath":"/work"}]}],
  "containers":[{"name":"c","image":"'$IMG'","command":["sleep","1000"],
   "volumeMounts":[{"name":"sec","mountPath":"/sec"},{"name":"dw","mountPath":"/dw"},{"name":"pj","mountPath":"/pj"},
-   {"name":"work","mountPath":"/work"},{"name":"work","mountPath":"/one","subPath":"sub"}]}],
+   {"name":"work","mountPath":"/work"},{"name":"work","mountPath":"/one","subPath":"sub"},
+   {"name":"work","mountPath":"/ro","readOnly":true}]}],
  "volumes":[{"name":"sec","secret":{"secretName":"s"}},
   {"name":"dw","downwardAPI":{"items":[{"path":"labels","fieldRef":{"fieldPath":"metadata.labels"}},{"path":"name","fieldRef":{"fieldPath":"metadata.name"}}]}},
   {"name":"pj","projected":{"sources":[{"configMap":{"name":"web","items":[{"key":"greeting","path":"g/greeting"}]}},{"secret":{"name":"s"}}]}},
@@ -70,6 +71,9 @@ is "$(kx-container exec "$V" -- cat /dw/name)" "vols" "downwardAPI name"
 is "$(kx-container exec "$V" -- cat /pj/g/greeting /pj/password)" "hihunter2" "projected configMap items and secret"
 kx-container exec "$V" -- sh -c 'echo sub >/one/x' >/dev/null
 is "$(kx-container exec "$V" -- cat /work/sub/x)" "sub" "subPath mounts a directory of the volume"
+like "$(kx-container exec "$V" -- sh -c 'echo x >/ro/y' 2>&1)" "Read-only file system" "readOnly mounts are read-only"
+like "$(kx-container exec "$V" -- sh -c 'echo x >/etc/resolv.conf' 2>&1)" "Read-only file system" \
+	"and so is /etc/resolv.conf"
 
 # a container that keeps failing under restartPolicy Always: CrashLoopBackOff
 PODS+=('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"crash"},"spec":{"containers":[{"name":"c","image":"'$IMG'",

@@ -29,11 +29,12 @@ ok "the next pass renews it" test "$lease2" != "$lease1"
 # a pod bound to the node, with a readiness probe on a file in an emptyDir
 api POST /api/v1/namespaces/default/pods '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web"},
  "spec":{"nodeName":"'$N'","terminationGracePeriodSeconds":5,"containers":[{"name":"app","image":"'$IMG'",
- "command":["sh","-c","trap \"echo got TERM; exit 0\" TERM; httpd -p 8080 -h /www; while true; do sleep 1; done"],
+ "command":["sh","-c","trap \"echo got TERM; exit 0\" TERM; echo started; httpd -p 8080 -h /www; while true; do sleep 1; done"],
  "readinessProbe":{"httpGet":{"path":"/ready","port":8080},"periodSeconds":1},
  "volumeMounts":[{"name":"www","mountPath":"/www"}]}],"volumes":[{"name":"www","emptyDir":{}}]}}' >/dev/null
 is "$API_CODE" 201 "a pod is bound to the node"
-bg NR_exec --no-probes
+LP=$($PY -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+bg NR_exec --no-probes --port "$LP"
 AGENT=$BG_PID
 phase() { api GET /api/v1/namespaces/default/pods/web | jq -r "$1"; }
 wait_for 30 sh -c "curl -s $KX_SERVER/api/v1/namespaces/default/pods/web | jq -e '.status.phase == \"Running\"'"
@@ -52,6 +53,14 @@ like "$(cat "$T/hc.out")" '"healthy":true' "the probe passes"
 ok "its verdict is in the probe file" grep -q '"result":"success"' "$ROOT/pods/$UID_/probes/app.readiness"
 wait_for 20 sh -c "curl -s $KX_SERVER/api/v1/namespaces/default/pods/web | jq -e '.status.containerStatuses[0].ready'"
 is "$(phase '.status.conditions[] | select(.type=="Ready") | .status')" "True" "readiness flips the pod's Ready condition"
+
+# logs through the store, which forwards pods/log to the node's log server
+wait_for 10 sh -c "curl -s $KX_SERVER/api/v1/namespaces/default/pods/web/log | grep -q started"
+is "$(curl -s "$KX_SERVER/api/v1/namespaces/default/pods/web/log")" "started" "logs through the store (pods/log)"
+is "$(curl -s "$KX_SERVER/api/v1/namespaces/default/pods/web/log?container=app&tailLines=1")" "started" \
+	"with container and tailLines"
+is "$(api GET /api/v1/nodes/$N | jq -r .status.daemonEndpoints.kubeletEndpoint.Port)" "$LP" \
+	"the node says where its logs are"
 
 # deletion: SIGTERM, then the pod is removed from the store
 api DELETE /api/v1/namespaces/default/pods/web >/dev/null
