@@ -133,7 +133,7 @@ start node kx-node-run --node "$KX_NODE" --root "$node_root" --log-dir "$node_lo
 	--pod-cidr "$KX_POD_CIDR" --bridge "$KX_BRIDGE" --port "$KX_KUBELET_PORT" --no-probes
 # (the prober prints a JSON line per probe: only those that change are shown)
 start probes except '"changed":false' kx-health-check --node "$KX_NODE" --root "$node_root" --watch
-start proxy except 'nothing to change|sent one batch' kx-proxy-sync --watch -v --node "$KX_NODE" --cluster-cidr "${KX_POD_CIDR%.*/*}.0/16"
+start proxy except 'nothing to change|sent one batch|: 0 operations|(full|incremental) pass:' kx-proxy-sync --watch -v --node "$KX_NODE" --cluster-cidr "${KX_POD_CIDR%.*/*}.0/16"
 wait_for 30 kx-get node "$KX_NODE" || fail "node $KX_NODE did not register"
 
 # --- the application ----------------------------------------------------------
