@@ -21,6 +21,7 @@
 #include "lock.h"
 #include "log.h"
 #include "noderun.h"
+#include "quantity.h"
 
 enum {
 	OPT_NODE = KX_OPT_FIRST_PRIVATE,
@@ -39,6 +40,7 @@ enum {
 	OPT_BRIDGE,
 	OPT_COPY_LOG,
 	OPT_LOG_MAX,
+	OPT_STATUS_FREQ,
 };
 
 static const struct kx_opt opts[] = {
@@ -65,6 +67,8 @@ static const struct kx_opt opts[] = {
 	{"dry-run", no_argument, OPT_DRY_RUN, NULL, "print the actions for pods, do not act"},
 	{"no-probes", no_argument, OPT_NO_PROBES, NULL,
 	 "do not run probes (kx-health-check --node does)"},
+	{"node-status-update-frequency", required_argument, OPT_STATUS_FREQ, "DURATION",
+	 "how often the node's status and Lease are written (default 10s)"},
 	{"log-max-size", required_argument, OPT_LOG_MAX, "BYTES",
 	 "rotate a container's log file at this size (default 10485760)"},
 	{"copy-log", required_argument, OPT_COPY_LOG, NULL, NULL}, /* internal: the log copier */
@@ -115,7 +119,8 @@ int main(int argc, char **argv)
 	char host[256], lockpath[4200];
 	kx_client *cl;
 	int c, lock, status = 0;
-	int64_t next_node = 0, next_full = 0;
+	int64_t next_node = 0, next_full = 0, status_ms = 10000;
+	char *root_abs = NULL, *log_abs = NULL;
 	int need_full = 1;
 
 	cfg.root = "/var/lib/kx";
@@ -150,6 +155,13 @@ int main(int argc, char **argv)
 		case OPT_NO_PROBES: cfg.probes = 0; break;
 		case OPT_LOG_MAX: cfg.log_max = strtoll(optarg, NULL, 10); break;
 		case OPT_COPY_LOG: return nr_copy_log(optarg, cfg.log_max);
+		case OPT_STATUS_FREQ:
+			if (kx_duration_parse(optarg, &status_ms, &e) < 0 || status_ms <= 0) {
+				kx_log_error("bad --node-status-update-frequency \"%s\": want a duration such as 10s",
+					     optarg);
+				return KX_EUSAGE;
+			}
+			break;
 		case OPT_PORT: {
 			char *end;
 			long p = strtol(optarg, &end, 10);
@@ -197,6 +209,15 @@ int main(int argc, char **argv)
 		kx_log_error("cannot create \"%s\": %s", cfg.root, strerror(errno));
 		return KX_EFAIL;
 	}
+	/* absolute, as the bundles' root.path and the log paths given to the
+	 * runtime and the log copier must be (they do not run in our cwd) */
+	if (!(root_abs = realpath(cfg.root, NULL))) {
+		kx_log_error("\"%s\": %s", cfg.root, strerror(errno));
+		return KX_EFAIL;
+	}
+	cfg.root = root_abs;
+	if (cfg.log_dir[0] != '/' && mkdir_p(cfg.log_dir) == 0 && (log_abs = realpath(cfg.log_dir, NULL)))
+		cfg.log_dir = log_abs;
 	snprintf(lockpath, sizeof lockpath, "%s/node-run.lock", cfg.root);
 	if ((lock = kx_lock_acquire(lockpath, 0, &e)) < 0) {
 		kx_err_print(&e);
@@ -229,9 +250,9 @@ int main(int argc, char **argv)
 				kx_err_print(&e);
 				status = e.status ? e.status : KX_EFAIL;
 				kx_err_clear(&e);
-				next_node = now + 2000; /* retry sooner */
+				next_node = now + (status_ms < 2000 ? status_ms : 2000); /* retry sooner */
 			} else
-				next_node = now + 10000;
+				next_node = now + status_ms;
 		}
 		if (need_full || now >= next_full) {
 			need_full = 0;
@@ -259,5 +280,7 @@ int main(int argc, char **argv)
 	nr_serve_stop();
 	kx_client_free(cl);
 	kx_lock_release(lock);
+	free(root_abs);
+	free(log_abs);
 	return kx_cli_exit(status);
 }

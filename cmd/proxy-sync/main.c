@@ -866,6 +866,13 @@ int px_watch(struct cfg *c, kx_err *e)
 	if (!from_stdin) {
 		if (pipe(q.wake) < 0)
 			return kx_err_set(e, 1, "pipe: %s", strerror(errno));
+		/* the watch threads block SIGINT and SIGTERM, so that a signal
+		 * always interrupts the main thread's poll */
+		sigset_t block, old;
+		sigemptyset(&block);
+		sigaddset(&block, SIGINT);
+		sigaddset(&block, SIGTERM);
+		pthread_sigmask(SIG_BLOCK, &block, &old);
 		q.server = kx_server_url(c->server);
 		for (int i = 0; i < 3; i++) {
 			pthread_t tid;
@@ -873,6 +880,7 @@ int px_watch(struct cfg *c, kx_err *e)
 			pthread_create(&tid, NULL, watch_thread, &th[i]);
 			pthread_detach(tid);
 		}
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
 	while (!stopping) {
 		int64_t now = kx_now_ms();

@@ -8,7 +8,9 @@
  * both NoSchedule and NoExecute; the NoExecute taint carries timeAdded. Pods
  * on a node with such a NoExecute taint are evicted (deleted) once the
  * eviction timeout has passed since timeAdded, or after the tolerationSeconds
- * of a toleration they have for it (never, if it has none). Every time this
+ * of a toleration they have for it (never, if it has none); until then their
+ * Ready condition is False, so that they stop being endpoints (Kubernetes'
+ * MarkPodsNotReady). Every time this
  * depends on is in the store, so a stateless run decides the same. */
 #include <string.h>
 
@@ -111,6 +113,17 @@ static time_t eviction_time(jv pod, const char *key, time_t added, int64_t timeo
 	if (!tolerated)
 		return added + (time_t)((timeout_ms + 999) / 1000);
 	return secs < 0 ? -1 : added + (time_t)secs;
+}
+
+/* Is pod's (borrowed) Ready condition True? */
+static int pod_ready(jv pod)
+{
+	jv c = rc_condition(pod, "Ready");
+	char st[32];
+	int r = jv_get_kind(c) == JV_KIND_OBJECT && !strcmp(rc_str(c, "status", st, sizeof st), "True");
+
+	jv_free(c);
+	return r;
 }
 
 static jv make_taint(const char *key, const char *effect, jv time_added)
@@ -247,6 +260,15 @@ jv rc_node_decide(jv world, const struct rc_conf *conf)
 					actions = rc_push(actions, rc_with_event(rc_action("node", "delete", p), jv_null(),
 										 "Normal", "TaintManagerEviction",
 										 "Marking for deletion Pod %s/%s", pns, pn));
+				} else if (pod_ready(p)) {
+					/* as Kubernetes' MarkPodsNotReady: the pods of a lost
+					 * node stop being endpoints before they are evicted */
+					jv c = rc_set_condition(kx_jv_get(jv_copy(p), "status.conditions"), "Ready",
+								"False", "NodeNotReady", "Node is not ready",
+								conf->now, 0);
+					jv a = rc_action("node", "status", kx_jv_set(p, "status.conditions", c));
+					actions = rc_push(actions, rc_with_event(a, jv_null(), "Warning", "NodeNotReady",
+										 "Node is not ready"));
 				} else {
 					jv_free(p);
 				}

@@ -98,6 +98,25 @@ static void test_node(void)
 	jv_free(acts);
 	jv_free(w);
 
+	/* before eviction, the pods of a lost node are no longer Ready (MarkPodsNotReady) */
+	w = J("{\"nodes\":[" NODE("Unknown", "2027-01-15T07:50:00Z", UNREACH("2027-01-15T07:59:00Z")) "],"
+	      "\"pods\":[{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"r\",\"namespace\":\"default\","
+	      "\"uid\":\"r\"},\"spec\":{\"nodeName\":\"n1\"},\"status\":{\"conditions\":[{\"type\":\"Ready\","
+	      "\"status\":\"True\"}]}}," NPOD("plain", "") "]}");
+	acts = rc_node_decide(w, &conf);
+	is_int(count(acts, "delete", "Pod"), 0, "a lost node's pods are not evicted at once");
+	is_int(count(acts, "status", "Pod"), 1, "but the ready one is marked not ready");
+	a = find(acts, "status", "Pod", 0);
+	is_str(S(a, "name"), "r", "the ready pod");
+	c = kx_jv_get(kx_jv_get(jv_copy(a), "object"), "status.conditions");
+	is_str(S(c, "0.status"), "False", "Ready=False");
+	is_str(S(c, "0.reason"), "NodeNotReady", "reason NodeNotReady");
+	is_str(S(a, "event.reason"), "NodeNotReady", "with an Event");
+	jv_free(c);
+	jv_free(a);
+	jv_free(acts);
+	jv_free(w);
+
 	/* heartbeat back and Ready True: taints go */
 	w = J("{\"nodes\":[" NODE("True", "2027-01-15T07:59:59Z", UNREACH("2027-01-15T07:56:00Z")) "]}");
 	acts = rc_node_decide(w, &conf);
