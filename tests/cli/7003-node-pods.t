@@ -80,6 +80,8 @@ PODS+=('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"crash"},"spec":{"con
  "command":["sh","-c","exit 1"]}]}}')
 write_pods
 wait_for 30 sh -c "grep '\"name\":\"crash\"' '$T/agent.out' | grep -q CrashLoopBackOff"
+# the exit status may be reported a pass after the back-off (kx-container records it)
+wait_for 30 sh -c "grep '\"name\":\"crash\"' '$T/agent.out' | tail -1 | grep -q '\"exitCode\":1'"
 is "$(st crash '.containerStatuses[0].state.waiting.reason')" "CrashLoopBackOff" "a crashing container backs off: CrashLoopBackOff"
 is "$(st crash '.containerStatuses[0].restartCount')" "1" "after its first restart"
 is "$(st crash '.containerStatuses[0].lastState.terminated.exitCode')" "1" "with the last exit code"
