@@ -158,9 +158,10 @@ on_n1() {
 }
 wait_for 30 on_n1 || fail "the Service's endpoints are not the pods on n1"
 say "the Service's endpoints: $(kx-get endpoints web -o json | jq -c '[.subsets[]?.addresses[]?.ip]')"
-for _ in 1 2 3 4 5 6 7 8 9 10; do
-	curl -sf -m 5 -o /dev/null "http://$ip/" || fail "the Service failed after the pods moved"
-done
+ten_answers() {
+	for _ in 1 2 3 4 5 6 7 8 9 10; do curl -sf -m 5 -o /dev/null "http://$ip/" || return 1; done
+}
+wait_for 60 ten_answers || fail "the Service failed after the pods moved"
 say "the Service answers (10 of 10)"
 kill "$prober" && wait "$prober" 2>/dev/null
 prober=
