@@ -154,7 +154,7 @@ cat <<MSG
 [cluster]   curl http://$ip:$port/                      # the Service, load-balanced by nft
 [cluster]   kx get deploy web -o json | jq .status      # what the controllers see
 [cluster]   kubectl --server $KX_SERVER scale deployment web --replicas 3
-[cluster]   kx delete pod \$(kx get pods -o name | head -1)   # and watch it come back:
+[cluster]   kx delete \$(kx get pods -o name | head -1)       # and watch it come back:
 [cluster]   kx get pods -w
 [cluster]   nft list table ip kx                        # the Service as rules
 [cluster] Ctrl-C stops everything.

@@ -315,6 +315,14 @@ int main(int argc, char **argv)
 		int nk = kx_kubectl_types(argv[0], kinds, KX_MAX_TYPES, &e);
 		if (nk < 0)
 			goto fail;
+		for (int i = 1; i < argc; i++)
+			if (strchr(argv[i], '/')) {
+				kx_log_error("there is no need to specify a resource type as a separate "
+					     "argument when passing arguments in resource/name form (e.g. "
+					     "'kx-delete %s' instead of 'kx-delete %s %s')",
+					     argv[i], argv[0], argv[i]);
+				return KX_EUSAGE;
+			}
 		if (argc == 1 && !sel && !fsel && !all) {
 			kx_log_error("resource(s) were provided, but no name was specified; give "
 				     "NAME..., -l SELECTOR or --all");

@@ -32,6 +32,9 @@ fails "no type is a usage error" 2 kx-delete
 fails "a bad --cascade is a usage error" 2 kx-delete cm e --cascade=sideways
 fails "an unknown type exits 1" 1 kx-delete widgets x
 fails "an unreachable store exits 3" 3 kx-delete cm e --server http://127.0.0.1:1
+fails "TYPE TYPE/NAME is a usage error, as in kubectl" 2 kx-delete pod pod/web
+like "$(kx-delete pod pod/web 2>&1)" "no need to specify a resource type as a separate argument.*'kx-delete pod/web'" \
+	"saying what to type instead"
 is "$(kx-delete cm e --dry-run=client)" 'configmap "e" deleted (dry run)' "client dry run"
 ok "and deletes nothing" kx-get cm e
 
