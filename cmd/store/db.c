@@ -337,18 +337,29 @@ void txn_release_owner(txn *t, const char *owner)
 	sqlite3_reset(t->release);
 }
 
+/* Bind the key range [prefix, prefix with its last byte raised) to s's
+ * parameters 1 and 2; end is the caller's buffer (bound without a copy).
+ * -1 when the prefix is empty or too long. */
+static int bind_prefix(sqlite3_stmt *s, const char *prefix, char *end, size_t endn)
+{
+	size_t n = strlen(prefix);
+
+	if (n == 0 || n >= endn)
+		return -1;
+	memcpy(end, prefix, n + 1);
+	end[n - 1]++;
+	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, end, -1, SQLITE_STATIC);
+	return 0;
+}
+
 int txn_count_prefix(txn *t, const char *prefix)
 {
 	char end[1024];
-	size_t n = strlen(prefix);
 	int c = 0;
 
-	if (n == 0 || n >= sizeof end)
+	if (bind_prefix(t->count, prefix, end, sizeof end) < 0)
 		return 0;
-	memcpy(end, prefix, n + 1);
-	end[n - 1]++;
-	sqlite3_bind_text(t->count, 1, prefix, -1, SQLITE_STATIC);
-	sqlite3_bind_text(t->count, 2, end, -1, SQLITE_STATIC);
 	if (sqlite3_step(t->count) == SQLITE_ROW)
 		c = sqlite3_column_int(t->count, 0);
 	sqlite3_reset(t->count);
@@ -358,15 +369,10 @@ int txn_count_prefix(txn *t, const char *prefix)
 int txn_list_prefix(txn *t, const char *prefix, txn_row_fn fn, void *arg)
 {
 	char end[1024];
-	size_t n = strlen(prefix);
 	int c = 0;
 
-	if (n == 0 || n >= sizeof end)
+	if (bind_prefix(t->list, prefix, end, sizeof end) < 0)
 		return 0;
-	memcpy(end, prefix, n + 1);
-	end[n - 1]++;
-	sqlite3_bind_text(t->list, 1, prefix, -1, SQLITE_STATIC);
-	sqlite3_bind_text(t->list, 2, end, -1, SQLITE_STATIC);
 	while (sqlite3_step(t->list) == SQLITE_ROW) {
 		c++;
 		if (fn(arg, (const char *)sqlite3_column_text(t->list, 0),

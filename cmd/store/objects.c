@@ -11,6 +11,7 @@
 #include "err.h"
 #include "json.h"
 #include "objects.h"
+#include "print.h"
 #include "selector.h"
 #include "validate.h"
 
@@ -29,11 +30,7 @@ int st_fail(st_err *e, int code, const char *reason, const char *fmt, ...)
 
 const char *qualified(const kx_kind *k, char *buf, size_t n)
 {
-	if (*k->group)
-		snprintf(buf, n, "%s.%s", k->resource, k->group);
-	else
-		snprintf(buf, n, "%s", k->resource);
-	return buf;
+	return kx_kind_qualified(k, buf, n);
 }
 
 jv st_status(const st_err *e, const kx_kind *k, const char *name)
