@@ -38,7 +38,8 @@ _result() { # pass name
 		echo "ok $_n - $2"
 	else
 		echo "not ok $_n - $2"
-		_failed=$((_failed + 1))
+		# a "# TODO" check is reported, not counted, as TAP says
+		case $2 in *"# TODO"*) ;; *) _failed=$((_failed + 1)) ;; esac
 	fi
 }
 
