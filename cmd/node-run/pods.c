@@ -627,7 +627,12 @@ static jv cni_conf(const struct nr_config *c)
 	conf = jv_object_set(conf, jv_string("name"), jv_string("kx"));
 	conf = jv_object_set(conf, jv_string("type"), jv_string("bridge"));
 	conf = jv_object_set(conf, jv_string("bridge"), jv_string(c->bridge));
+	/* the bridge's address is the pods' default route: without one, a pod
+	 * cannot answer a client on another pod network (another node's pods,
+	 * or this host when it speaks from another bridge's address) nor reach
+	 * a cluster IP */
 	conf = jv_object_set(conf, jv_string("isGateway"), jv_true());
+	conf = jv_object_set(conf, jv_string("isDefaultGateway"), jv_true());
 	conf = jv_object_set(conf, jv_string("ipMasq"), jv_false());
 	conf = jv_object_set(conf, jv_string("hairpinMode"), jv_true());
 	conf = jv_object_set(conf, jv_string("ipam"), ipam);
