@@ -20,6 +20,7 @@ CTYPE=application/merge-patch+json api PATCH /api/v1/namespaces/default/pods/p1/
 	'{"status":{"phase":"Running","podIP":"10.1.2.3","containerStatuses":[{"name":"c","ready":true,"restartCount":2,"state":{"running":{}}},{"name":"d","ready":false,"restartCount":0,"state":{"waiting":{"reason":"CrashLoopBackOff"}}}]}}' >/dev/null
 CTYPE=application/merge-patch+json api PATCH /apis/apps/v1/namespaces/default/deployments/web/status \
 	'{"status":{"replicas":2,"updatedReplicas":2,"readyReplicas":1,"availableReplicas":1}}' >/dev/null
+api POST /api/v1/namespaces/default/events '{"apiVersion":"v1","kind":"Event","metadata":{"name":"p1.1"},"involvedObject":{"kind":"Pod","name":"p1","namespace":"default"},"reason":"Scheduled","message":"Successfully assigned default/p1 to n1","type":"Normal","source":{"component":"default-scheduler"},"count":1}' >/dev/null
 
 mask() { sed -E 's/ [0-9]+(s|m|d|h)([0-9]+(s|m))? / AGE /g; s/ [0-9]+(s|m|d|h)([0-9]+(s|m))?$/ AGE/'; }
 same() { # args...: kx-get ARGS prints what kubectl get ARGS prints
@@ -40,6 +41,8 @@ same cm,svc
 same deploy,svc -l app=web
 same pods -o name
 same cm,deploy -A -o name
+same events
+same events -o wide
 same cm o -n other -o json
 same cm o -n other -o yaml
 same cm -A -o json
