@@ -147,17 +147,18 @@ wait_for 60 curl -sf -m 5 "http://$ip:$port/" || fail "service/web does not answ
 say "service/web answers on http://$ip:$port/"
 
 kx-get pods -o wide | sed 's/^/[cluster]   /'
-cat <<MSG
-[cluster] running; from another terminal:
-[cluster]   export PATH=$top/bin:\$PATH
-[cluster]   kx get pods -o wide                         # the pods, their node and IP
-[cluster]   curl http://$ip:$port/                      # the Service, load-balanced by nft
-[cluster]   kx get deploy web -o json | jq .status      # what the controllers see
-[cluster]   kubectl --server $KX_SERVER scale deployment web --replicas 3
-[cluster]   kx delete \$(kx get pods -o name | head -1)       # and watch it come back:
-[cluster]   kx get pods -w
-[cluster]   nft list table ip kx                        # the Service as rules
-[cluster] Ctrl-C stops everything.
-MSG
+say "running; from another terminal:"
+try() { # COMMAND [COMMENT]
+	if [ -n "${2-}" ]; then printf '[cluster]   %-46s # %s\n' "$1" "$2"; else printf '[cluster]   %s\n' "$1"; fi
+}
+try "export PATH=$top/bin:\$PATH"
+try "kx get pods -o wide" "the pods, their node and IP"
+try "curl http://$ip:$port/" "the Service, load-balanced by nft"
+try "kx get deploy web -o json | jq .status" "what the controllers see"
+try "kubectl --server $KX_SERVER scale deployment web --replicas 3"
+try "kx delete \$(kx get pods -o name | head -1)" "and watch it come back:"
+try "kx get pods -w"
+try "nft list table ip kx" "the Service as rules"
+say "Ctrl-C stops everything."
 wait   # until Ctrl-C or SIGTERM (the trap runs stop)
 fail "every component exited"
