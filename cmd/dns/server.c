@@ -79,7 +79,7 @@ dns_server *dns_server_bind(const char *addr, kx_err *e)
 	port0 = ((struct sockaddr_in *)&s->self)->sin_port == 0; /* same place in sin6 */
 	/* port 0: the kernel picks a UDP port; TCP takes the same one, which
 	 * is rarely taken already: then try another */
-	for (int tries = 0; tries < (port0 ? 20 : 1); tries++) {
+	for (int tries = 0, freebind = 0; tries < (port0 ? 20 : 2); tries++) {
 		struct sockaddr_storage ss = s->self;
 		socklen_t len = s->selflen;
 		int fam = ss.ss_family;
@@ -88,6 +88,10 @@ dns_server *dns_server_bind(const char *addr, kx_err *e)
 		if (s->udp < 0 || s->tcp < 0)
 			break;
 		setsockopt(s->tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (freebind) {
+			setsockopt(s->udp, IPPROTO_IP, IP_FREEBIND, &one, sizeof one);
+			setsockopt(s->tcp, IPPROTO_IP, IP_FREEBIND, &one, sizeof one);
+		}
 		if (fam == AF_INET6)
 			setsockopt(s->udp, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one),
 				setsockopt(s->tcp, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
@@ -104,6 +108,14 @@ dns_server *dns_server_bind(const char *addr, kx_err *e)
 		close(s->tcp);
 		s->udp = s->tcp = -1;
 		errno = err;
+		if (errno == EADDRNOTAVAIL && !freebind) {
+			/* an address the host does not have yet, such as the
+			 * pods' bridge gateway before the first pod: bind
+			 * anyway, and answer once it is there */
+			kx_log_info("%s is not an address of this host (yet): answering once it is", addr);
+			freebind = 1;
+			continue;
+		}
 		if (errno != EADDRINUSE)
 			break;
 	}
