@@ -82,9 +82,31 @@ static void push(ldns_rr_list *l, ldns_rr *rr)
 
 /* ------------------------------------------------------------------ decide */
 
-/* name as lower-case presentation text with the final dot, into out. */
+/* name as lower-case presentation text with the final dot, into out.
+ * Labels of letters, digits, '-' and '_' (every name of the index) are
+ * copied; anything else goes through ldns's printer, which escapes it. */
 static int name_text(const ldns_rdf *name, char *out, size_t n)
 {
+	const uint8_t *w = ldns_rdf_data(name);
+	size_t len = ldns_rdf_size(name), o = 0, i = 0;
+
+	while (i < len && w[i] && o + w[i] + 2 < n) {
+		size_t l = w[i++];
+		for (size_t j = 0; j < l && i < len; j++, i++) {
+			int c = tolower(w[i]);
+			if (!isalnum(c) && c != '-' && c != '_')
+				goto slow;
+			out[o++] = (char)c;
+		}
+		out[o++] = '.';
+	}
+	if (i < len && !w[i] && o + 2 < n) {
+		if (!o)
+			out[o++] = '.';
+		out[o] = 0;
+		return 0;
+	}
+slow:;
 	char *s = ldns_rdf2str(name);
 
 	if (!s || strlen(s) >= n) {
