@@ -345,7 +345,7 @@ enum dns_action dns_respond(const dns_index *ix, const uint8_t *q, size_t n, int
 	ldns_pkt *qp = NULL, *r;
 	ldns_rr *question;
 	dns_answer a;
-	int opcode;
+	int opcode, chase = 0;
 
 	*out = NULL;
 	*outlen = 0;
@@ -376,6 +376,13 @@ enum dns_action dns_respond(const dns_index *ix, const uint8_t *q, size_t n, int
 		ldns_pkt_free(qp);
 		return DNS_FORWARD;
 	}
+	size_t nan = ldns_rr_list_rr_count(a.an);
+	ldns_rr *last = nan ? ldns_rr_list_rr(a.an, nan - 1) : NULL;
+	ldns_rr_type qtype = ldns_rr_get_type(question);
+	char t[1100];
+	chase = last && ldns_rr_get_type(last) == LDNS_RR_TYPE_CNAME && qtype != LDNS_RR_TYPE_CNAME &&
+		    qtype != LDNS_RR_TYPE_ANY && name_text(ldns_rr_rdf(last, 0), t, sizeof t) == 0 &&
+		    !under(t, ix->zone);
 	r = reply_to(qp, a.rcode);
 	if (r) {
 		ldns_pkt_set_aa(r, a.authoritative);
@@ -394,5 +401,58 @@ reply:
 		return DNS_DROP;
 	}
 	ldns_pkt_free(qp);
-	return DNS_REPLY;
+	return chase ? DNS_CHASE : DNS_REPLY;
+}
+
+int dns_chase_query(const uint8_t *reply, size_t rlen, uint8_t **q, size_t *n)
+{
+	ldns_pkt *r = NULL, *qp;
+	int rc = -1;
+
+	if (ldns_wire2pkt(&r, reply, rlen) != LDNS_STATUS_OK)
+		return -1;
+	size_t nan = ldns_pkt_ancount(r);
+	ldns_rr *last = nan ? ldns_rr_list_rr(ldns_pkt_answer(r), nan - 1) : NULL;
+	ldns_rr *question = ldns_rr_list_rr(ldns_pkt_question(r), 0);
+	if (last && question && ldns_rr_get_type(last) == LDNS_RR_TYPE_CNAME) {
+		qp = ldns_pkt_query_new(ldns_rdf_clone(ldns_rr_rdf(last, 0)), ldns_rr_get_type(question),
+					LDNS_RR_CLASS_IN, LDNS_RD);
+		if (qp) {
+			ldns_pkt_set_random_id(qp);
+			ldns_pkt_set_edns_udp_size(qp, 1232);
+			rc = ldns_pkt2wire(q, qp, n) == LDNS_STATUS_OK ? 0 : -1;
+			ldns_pkt_free(qp);
+		}
+	}
+	ldns_pkt_free(r);
+	return rc;
+}
+
+int dns_chase_merge(const uint8_t *q, size_t n, int tcp, uint8_t **reply, size_t *rlen,
+		    const uint8_t *ans, size_t alen)
+{
+	ldns_pkt *qp = NULL, *r = NULL, *a = NULL;
+	uint8_t *out = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	if (ldns_wire2pkt(&qp, q, n) == LDNS_STATUS_OK && ldns_wire2pkt(&r, *reply, *rlen) == LDNS_STATUS_OK &&
+	    ldns_wire2pkt(&a, ans, alen) == LDNS_STATUS_OK) {
+		ldns_rr_list *an = ldns_pkt_answer(a);
+		for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++)
+			ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, ldns_rr_clone(ldns_rr_list_rr(an, i)));
+		if (ldns_pkt_get_rcode(a) == LDNS_RCODE_NXDOMAIN)
+			ldns_pkt_set_rcode(r, LDNS_RCODE_NXDOMAIN);
+		rc = finish(r, tcp ? DNS_MAX_MSG : udp_limit(qp), &out, &len);
+		r = NULL; /* finish took it */
+	}
+	if (rc == 0) {
+		free(*reply);
+		*reply = out;
+		*rlen = len;
+	}
+	ldns_pkt_free(qp);
+	ldns_pkt_free(r);
+	ldns_pkt_free(a);
+	return rc;
 }

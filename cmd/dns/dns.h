@@ -76,7 +76,7 @@ const dns_node *dns_index_find(const dns_index *ix, const char *name);
 
 /* ------------------------------------------------------------------ answer */
 
-enum dns_action { DNS_DROP, DNS_REPLY, DNS_FORWARD };
+enum dns_action { DNS_DROP, DNS_REPLY, DNS_FORWARD, DNS_CHASE };
 
 typedef struct dns_answer {
 	ldns_pkt_rcode rcode;
@@ -101,6 +101,16 @@ void dns_answer_free(dns_answer *a);
  * not ours. DNS_DROP: not a query at all (too short, or a response). */
 enum dns_action dns_respond(const dns_index *ix, const uint8_t *q, size_t n, int tcp,
 			    uint8_t **out, size_t *outlen);
+/* DNS_CHASE is a DNS_REPLY whose answer ends with a CNAME to a name outside
+ * the zone (an ExternalName service): the reply is complete once the
+ * target's records are added, as CoreDNS adds them, since a stub resolver
+ * does not follow the alias itself. dns_chase_query makes the query for the
+ * target (0, or -1 when reply has no such alias); dns_chase_merge adds the
+ * answer records of the upstream's answer ans to *reply (replaced), within
+ * the size query q allows. */
+int dns_chase_query(const uint8_t *reply, size_t rlen, uint8_t **q, size_t *n);
+int dns_chase_merge(const uint8_t *q, size_t n, int tcp, uint8_t **reply, size_t *rlen,
+		    const uint8_t *ans, size_t alen);
 /* A reply with rcode and no records to query q (n bytes), e.g. SERVFAIL
  * when no upstream answered. -1 when q is not a query. */
 int dns_error_reply(const uint8_t *q, size_t n, ldns_pkt_rcode rcode, uint8_t **out,

@@ -139,12 +139,41 @@ void dns_server_self(const dns_server *s, const struct sockaddr **sa, socklen_t 
 	*len = s->selflen;
 }
 
+/* ------------------------------------------------------------------ upstream */
+
+/* What the upstreams add to an answer: the whole answer for DNS_FORWARD
+ * (SERVFAIL when none answers), the alias's target for DNS_CHASE (the
+ * reply stays as it is when none answers). */
+static void ask_upstream(const dns_upstreams *up, enum dns_action a, const uint8_t *q, size_t n,
+			 int tcp, uint8_t **out, size_t *len)
+{
+	uint8_t *q2 = NULL, *ans = NULL;
+	size_t n2, alen;
+
+	if (a == DNS_CHASE) {
+		if (up->n && dns_chase_query(*out, *len, &q2, &n2) == 0 &&
+		    dns_forward(up, q2, n2, tcp, &ans, &alen) == 0)
+			dns_chase_merge(q, n, tcp, out, len, ans, alen);
+		free(q2);
+		free(ans);
+		return;
+	}
+	if (up->n && dns_forward(up, q, n, tcp, out, len) == 0)
+		return;
+	kx_log_debug(1, "no upstream answered: SERVFAIL");
+	if (dns_error_reply(q, n, LDNS_RCODE_SERVFAIL, out, len) < 0)
+		*out = NULL;
+}
+
 /* ------------------------------------------------------------------ UDP */
 
 typedef struct fwd {
 	const dns_server *s;
 	struct sockaddr_storage from;
 	socklen_t fromlen;
+	enum dns_action a;
+	uint8_t *out;   /* DNS_CHASE: the reply so far */
+	size_t len;
 	size_t n;
 	uint8_t q[];
 } fwd;
@@ -152,14 +181,10 @@ typedef struct fwd {
 static void *forward_thread(void *arg)
 {
 	fwd *f = arg;
-	uint8_t *out = NULL;
-	size_t len = 0;
+	uint8_t *out = f->out;
+	size_t len = f->len;
 
-	if (dns_forward(f->s->up, f->q, f->n, 0, &out, &len) < 0) {
-		kx_log_debug(1, "no upstream answered: SERVFAIL");
-		if (dns_error_reply(f->q, f->n, LDNS_RCODE_SERVFAIL, &out, &len) < 0)
-			out = NULL;
-	}
+	ask_upstream(f->s->up, f->a, f->q, f->n, 0, &out, &len);
 	if (out)
 		sendto(f->s->udp, out, len, 0, (struct sockaddr *)&f->from, f->fromlen);
 	free(out);
@@ -182,15 +207,14 @@ static void *udp_thread(void *arg)
 		if (n < 0)
 			continue;
 		enum dns_action a = respond(buf, (size_t)n, 0, &out, &len);
-		if (a == DNS_FORWARD) {
+		if (a == DNS_DROP)
+			continue;
+		if ((a == DNS_FORWARD || a == DNS_CHASE) && s->up->n) {
+			/* the upstream may take seconds: not in this thread */
 			pthread_t t;
 			fwd *f = NULL;
-			if (s->up->n && atomic_fetch_add(&forwards, 1) < MAX_FORWARDS &&
-			    (f = malloc(sizeof *f + (size_t)n))) {
-				f->s = s;
-				f->from = from;
-				f->fromlen = fromlen;
-				f->n = (size_t)n;
+			if (atomic_fetch_add(&forwards, 1) < MAX_FORWARDS && (f = malloc(sizeof *f + (size_t)n))) {
+				*f = (fwd){s, from, fromlen, a, out, len, (size_t)n};
 				memcpy(f->q, buf, (size_t)n);
 				if (pthread_create(&t, NULL, forward_thread, f) == 0) {
 					pthread_detach(t);
@@ -198,11 +222,9 @@ static void *udp_thread(void *arg)
 				}
 				free(f);
 			}
-			if (s->up->n)
-				atomic_fetch_sub(&forwards, 1);
-			if (dns_error_reply(buf, (size_t)n, LDNS_RCODE_SERVFAIL, &out, &len) < 0)
-				continue;
-		} else if (a == DNS_DROP)
+			atomic_fetch_sub(&forwards, 1);
+		}
+		if (a == DNS_FORWARD && dns_error_reply(buf, (size_t)n, LDNS_RCODE_SERVFAIL, &out, &len) < 0)
 			continue;
 		sendto(s->udp, out, len, 0, (struct sockaddr *)&from, fromlen);
 		free(out);
@@ -230,10 +252,9 @@ static void *conn_thread(void *arg)
 		if (dns_read_full(c->fd, q, n, kx_now_ms() + TCP_IDLE_MS) < 0)
 			break;
 		enum dns_action a = respond(q, n, 1, &out, &len);
-		if (a == DNS_FORWARD && (!c->s->up->n || dns_forward(c->s->up, q, n, 1, &out, &len) < 0) &&
-		    dns_error_reply(q, n, LDNS_RCODE_SERVFAIL, &out, &len) < 0)
-			break;
-		if (a == DNS_DROP)
+		if (a == DNS_FORWARD || a == DNS_CHASE)
+			ask_upstream(c->s->up, a, q, n, 1, &out, &len);
+		if (a == DNS_DROP || !out)
 			break;
 		hdr[0] = (uint8_t)(len >> 8);
 		hdr[1] = (uint8_t)len;

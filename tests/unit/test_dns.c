@@ -396,6 +396,52 @@ static void test_respond(void)
 	dns_index_free(ix);
 }
 
+/* An alias to a name outside the zone: the reply is completed with what
+ * the upstream says of the target. */
+static void test_chase(dns_index *ix)
+{
+	size_t n, len, n2, alen;
+	uint8_t *q = query("ext.default.svc.cluster.local.", LDNS_RR_TYPE_A, 0, &n), *out, *q2 = NULL, *aw = NULL;
+	ldns_pkt *p, *r;
+	ldns_rdf *target = ldns_dname_new_frm_str("example.org.");
+
+	is_int(dns_respond(ix, q, n, 0, &out, &len), DNS_CHASE, "an ExternalName alias outside the zone: chase it");
+	is_int(dns_chase_query(out, len, &q2, &n2), 0, "the query for its target");
+	p = parse(q2, n2);
+	ok(p && ldns_pkt_qdcount(p) == 1 &&
+	   ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(p), 0)),
+			      target) == 0 &&
+	   ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_question(p), 0)) == LDNS_RR_TYPE_A,
+	   "asks for example.org. A");
+	/* the upstream's answer */
+	ldns_pkt *a = ldns_pkt_new();
+	ldns_rr *rr = NULL;
+	ldns_rr_new_frm_str(&rr, "example.org. 300 IN A 192.0.2.1", 0, NULL, NULL);
+	ldns_pkt_set_id(a, ldns_pkt_id(p));
+	ldns_pkt_set_qr(a, true);
+	ldns_pkt_push_rr(a, LDNS_SECTION_ANSWER, rr);
+	ldns_pkt2wire(&aw, a, &alen);
+	is_int(dns_chase_merge(q, n, 0, &out, &len, aw, alen), 0, "merged");
+	r = parse(out, len);
+	ok(r && ldns_pkt_ancount(r) == 2 &&
+	   ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(r), 0)) == LDNS_RR_TYPE_CNAME &&
+	   ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(r), 1)) == LDNS_RR_TYPE_A,
+	   "the reply has the CNAME, then the target's A");
+	ldns_pkt_free(r);
+	ldns_pkt_free(a);
+	ldns_pkt_free(p);
+	ldns_rdf_deep_free(target);
+	free(aw);
+	free(q2);
+	free(out);
+	free(q);
+	q = query("web.default.svc.cluster.local.", LDNS_RR_TYPE_A, 0, &n);
+	dns_respond(ix, q, n, 0, &out, &len);
+	is_int(dns_chase_query(out, len, &q2, &n2), -1, "no alias: nothing to chase");
+	free(out);
+	free(q);
+}
+
 int main(void)
 {
 	dns_index *ix = index_of(objects, "cluster.local");
@@ -403,6 +449,7 @@ int main(void)
 	ok(ix != NULL, "the index is built");
 	is_int(ix->services, 7, "of 7 services (one passed over)");
 	test_cases(ix);
+	test_chase(ix);
 	dns_index_free(ix);
 	test_zone();
 	test_respond();
