@@ -222,6 +222,16 @@ printf '%s\n' '{"kind":"List","items":[]}' >"$T/list.json"
 kill -HUP "$F_PID"
 ok "SIGHUP reads the file again" wait_for 3 sh -c "dig @127.0.0.1 -p $P3 +noall +comments api.default.svc.corp.example | grep -q NXDOMAIN"
 
+# --- IPv6 -----------------------------------------------------------------------------
+if ip -6 addr show lo 2>/dev/null | grep -q '::1'; then
+	bg kx-dns -f "$T/empty.json" --listen '[::1]:0' --upstream none 2>"$T/dns6.log"
+	wait_for 10 grep -q 'listening on' "$T/dns6.log"
+	P6=$(sed -n 's/.*listening on \[::1\]:\([0-9]*\).*/\1/p' "$T/dns6.log" | head -1)
+	is "$(dig @::1 -p "$P6" +short dns-version.cluster.local TXT)" '"1.1.0"' "--listen [::1]:PORT answers over IPv6"
+else
+	echo "ok $((_n += 1)) # SKIP no IPv6 on loopback"
+fi
+
 # --- errors ---------------------------------------------------------------------------
 fails "a bad --listen is a usage error" 2 kx-dns -f "$T/empty.json" --listen nowhere
 like "$(kx-dns -f "$T/empty.json" --listen nowhere 2>&1)" '^kx-dns: --listen: "nowhere" is not IP:PORT$' "and says so"
@@ -233,5 +243,9 @@ like "$(kx-dns --server http://127.0.0.1:1 --listen 127.0.0.1:0 --upstream none 
 	"^kx-dns: cannot list api/v1/services: .*127.0.0.1:1" "naming the store"
 ok "--help" kx-dns --help
 like "$(kx-dns --complete)" "--cluster-domain=" "--complete lists the options"
+. "$TOP/completions/kx.bash"
+COMP_WORDS=(kx-dns --ups) COMP_CWORD=1 COMPREPLY=()
+_kx 2>/dev/null
+is "${COMPREPLY[*]}" "--upstream=" "and bash completes them"
 
 done_testing
