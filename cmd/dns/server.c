@@ -59,6 +59,34 @@ static enum dns_action respond(const uint8_t *q, size_t n, int tcp, uint8_t **ou
 	return a;
 }
 
+/* -vv: one line per query, for watching a cluster's lookups: who asked
+ * what, and what the answer was. */
+static void log_query(const struct sockaddr *from, const uint8_t *q, size_t n, const uint8_t *out,
+		      size_t len, enum dns_action a, int tcp)
+{
+	char who[80] = "?", *name = NULL, *type = NULL;
+	ldns_pkt *p = NULL;
+	const ldns_lookup_table *rc;
+
+	if (kx_verbose < 2)
+		return;
+	if (from)
+		dns_addr_text(from, who, sizeof who);
+	if (ldns_wire2pkt(&p, q, n) == LDNS_STATUS_OK && ldns_pkt_qdcount(p) == 1) {
+		ldns_rr *rr = ldns_rr_list_rr(ldns_pkt_question(p), 0);
+		name = ldns_rdf2str(ldns_rr_owner(rr));
+		type = ldns_rr_type2str(ldns_rr_get_type(rr));
+	}
+	rc = out && len >= 12 ? ldns_lookup_by_id(ldns_rcodes, out[3] & 15) : NULL;
+	kx_log_debug(2, "%s %s %s %s: %s, %d answers%s%s", tcp ? "tcp" : "udp", who, name ? name : "-",
+		     type ? type : "-", rc ? rc->name : "no answer", out && len >= 12 ? out[6] << 8 | out[7] : 0,
+		     out && len >= 12 && (out[2] & 2) ? ", truncated" : "",
+		     a == DNS_FORWARD ? " (upstream)" : a == DNS_CHASE ? " (alias from upstream)" : "");
+	free(name);
+	free(type);
+	ldns_pkt_free(p);
+}
+
 /* ------------------------------------------------------------------ binding */
 
 dns_server *dns_server_bind(const char *addr, kx_err *e)
@@ -185,6 +213,7 @@ static void *forward_thread(void *arg)
 	size_t len = f->len;
 
 	ask_upstream(f->s->up, f->a, f->q, f->n, 0, &out, &len);
+	log_query((struct sockaddr *)&f->from, f->q, f->n, out, len, f->a, 0);
 	if (out)
 		sendto(f->s->udp, out, len, 0, (struct sockaddr *)&f->from, f->fromlen);
 	free(out);
@@ -226,6 +255,7 @@ static void *udp_thread(void *arg)
 		}
 		if (a == DNS_FORWARD && dns_error_reply(buf, (size_t)n, LDNS_RCODE_SERVFAIL, &out, &len) < 0)
 			continue;
+		log_query((struct sockaddr *)&from, buf, (size_t)n, out, len, a, 0);
 		sendto(s->udp, out, len, 0, (struct sockaddr *)&from, fromlen);
 		free(out);
 	}
@@ -254,6 +284,12 @@ static void *conn_thread(void *arg)
 		enum dns_action a = respond(q, n, 1, &out, &len);
 		if (a == DNS_FORWARD || a == DNS_CHASE)
 			ask_upstream(c->s->up, a, q, n, 1, &out, &len);
+		if (a != DNS_DROP) {
+			struct sockaddr_storage peer;
+			socklen_t pl = sizeof peer;
+			int known = getpeername(c->fd, (struct sockaddr *)&peer, &pl) == 0;
+			log_query(known ? (struct sockaddr *)&peer : NULL, q, n, out, len, a, 1);
+		}
 		if (a == DNS_DROP || !out)
 			break;
 		hdr[0] = (uint8_t)(len >> 8);

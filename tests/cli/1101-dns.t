@@ -77,7 +77,7 @@ is "$API_CODE" 200 "the pod has an address"
 
 # --- the server -------------------------------------------------------------------
 upstream=(--upstream "${UP:-none}")
-bg kx-dns --server "$KX_SERVER" --listen 127.0.0.1:0 "${upstream[@]}" -v 2>"$T/dns.log"
+bg kx-dns --server "$KX_SERVER" --listen 127.0.0.1:0 "${upstream[@]}" -vv 2>"$T/dns.log"
 DNS_PID=$BG_PID
 wait_for 10 grep -q 'listening on' "$T/dns.log" || sed 's/^/#   /' "$T/dns.log"
 PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$T/dns.log" | head -1)
@@ -116,6 +116,8 @@ like "$(q +noall +authority nothing.default.svc.cluster.local)" \
 is "$(status web.default.svc.cluster.local AAAA)/$(answer web.default.svc.cluster.local AAAA)" "NOERROR/" \
 	"another type: NODATA"
 like "$(q +noall +authority web.default.svc.cluster.local AAAA)" "SOA" "with the SOA too"
+like "$(cat "$T/dns.log")" "kx-dns: udp 127.0.0.1:[0-9]+ web.default.svc.cluster.local. AAAA: NOERROR, 0 answers" \
+	"-vv: a line per query"
 
 # --- changes in the store -------------------------------------------------------------
 t0=$(date +%s%N)
