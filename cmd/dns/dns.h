@@ -138,8 +138,9 @@ void dns_addr_text(const struct sockaddr *sa, char *out, size_t n);
 /* Read or write exactly n bytes before deadline (kx_now_ms()); -1 when not. */
 int dns_read_full(int fd, uint8_t *buf, size_t n, int64_t deadline);
 int dns_write_full(int fd, const uint8_t *buf, size_t n, int64_t deadline);
-/* Leave out the server's own address, so that it never forwards to itself. */
-void dns_upstreams_skip(dns_upstreams *u, const struct sockaddr *self, socklen_t len);
+/* Leave out the server's own address, so that it never forwards to itself;
+ * returns how many were left out. */
+size_t dns_upstreams_skip(dns_upstreams *u, const struct sockaddr *self, socklen_t len);
 /* Send query q to each nameserver in turn until one answers (over TCP when
  * the UDP answer is truncated and tcp is set). 0 with *out (malloc'd) and
  * *outlen; -1 when none answered. */

@@ -375,7 +375,9 @@ int main(int argc, char **argv)
 		const struct sockaddr *self;
 		socklen_t len;
 		dns_server_self(srv, &self, &len);
-		dns_upstreams_skip(&up, self, len);
+		if (dns_upstreams_skip(&up, self, len))
+			kx_log_info("an upstream nameserver is this server itself: left out%s",
+				    up.n ? "" : "; names outside the cluster get SERVFAIL");
 	}
 	for (size_t i = 0; i < up.n; i++) {
 		char t[80];

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -133,23 +134,56 @@ int dns_upstreams_add(dns_upstreams *u, const char *spec, kx_err *e)
 	return push_addr(u, spec, e);
 }
 
-static int same_addr(const struct sockaddr *a, const struct sockaddr *b)
+/* Is a one of this host's addresses (loopback, or an interface's)? */
+static int local_addr(const struct sockaddr *a)
 {
-	if (a->sa_family != b->sa_family)
+	struct ifaddrs *ifa, *p;
+	int found = 0;
+
+	if (a->sa_family == AF_INET &&
+	    (ntohl(((const struct sockaddr_in *)a)->sin_addr.s_addr) >> 24) == 127)
+		return 1;
+	if (a->sa_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)a)->sin6_addr))
+		return 1;
+	if (getifaddrs(&ifa) < 0)
 		return 0;
-	if (a->sa_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-		return x->sin_port == y->sin_port &&
-		       (x->sin_addr.s_addr == y->sin_addr.s_addr || y->sin_addr.s_addr == INADDR_ANY);
+	for (p = ifa; p && !found; p = p->ifa_next) {
+		if (!p->ifa_addr || p->ifa_addr->sa_family != a->sa_family)
+			continue;
+		if (a->sa_family == AF_INET)
+			found = ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+				((const struct sockaddr_in *)p->ifa_addr)->sin_addr.s_addr;
+		else
+			found = !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+					&((const struct sockaddr_in6 *)p->ifa_addr)->sin6_addr, 16);
 	}
-	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-	return x->sin6_port == y->sin6_port &&
-	       (!memcmp(&x->sin6_addr, &y->sin6_addr, 16) || IN6_IS_ADDR_UNSPECIFIED(&y->sin6_addr));
+	freeifaddrs(ifa);
+	return found;
 }
 
-void dns_upstreams_skip(dns_upstreams *u, const struct sockaddr *self, socklen_t len)
+/* Would a query to upstream a reach the server bound to self? (Bound to
+ * the unspecified address, it answers on every local address.) */
+static int same_addr(const struct sockaddr *a, const struct sockaddr *self)
 {
-	size_t j = 0;
+	if (a->sa_family != self->sa_family)
+		return 0;
+	if (a->sa_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)self;
+		if (x->sin_port != y->sin_port)
+			return 0;
+		return x->sin_addr.s_addr == y->sin_addr.s_addr ||
+		       (y->sin_addr.s_addr == INADDR_ANY && local_addr(a));
+	}
+	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)self;
+	if (x->sin6_port != y->sin6_port)
+		return 0;
+	return !memcmp(&x->sin6_addr, &y->sin6_addr, 16) ||
+	       (IN6_IS_ADDR_UNSPECIFIED(&y->sin6_addr) && local_addr(a));
+}
+
+size_t dns_upstreams_skip(dns_upstreams *u, const struct sockaddr *self, socklen_t len)
+{
+	size_t j = 0, n = u->n;
 
 	(void)len;
 	for (size_t i = 0; i < u->n; i++) {
@@ -159,6 +193,7 @@ void dns_upstreams_skip(dns_upstreams *u, const struct sockaddr *self, socklen_t
 		u->len[j++] = u->len[i];
 	}
 	u->n = j;
+	return n - j;
 }
 
 /* ------------------------------------------------------------------ I/O */

@@ -196,6 +196,18 @@ P2=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$T/dns2.log" | head 
 is "$(dig @127.0.0.1 -p "$P2" +time=5 +tries=1 +noall +comments outside.test | sed -n 's/.*status: \([A-Z]*\).*/\1/p')" \
 	SERVFAIL "no upstream answers: SERVFAIL"
 
+# an upstream that is kx-dns itself is left out (it would loop)
+for _ in 1 2 3 4 5; do
+	X=$((20000 + RANDOM % 30000))
+	bg kx-dns -f "$T/empty.json" --listen "127.0.0.1:$X" --upstream "127.0.0.1:$X" 2>"$T/dns4.log"
+	wait_for 5 grep -q 'listening on\|cannot listen' "$T/dns4.log"
+	grep -q 'listening on' "$T/dns4.log" && break
+done
+like "$(cat "$T/dns4.log")" "an upstream nameserver is this server itself: left out; names outside the cluster get SERVFAIL" \
+	"an upstream that is the server itself is left out, with a notice"
+is "$(dig @127.0.0.1 -p "$X" +time=3 +tries=1 +noall +comments outside.test | sed -n 's/.*status: \([A-Z]*\).*/\1/p')" \
+	SERVFAIL "and queries do not loop"
+
 # --- malformed queries -------------------------------------------------------------------
 # a header and a question that runs off the end of the message
 formerr() {
