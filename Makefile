@@ -21,7 +21,8 @@ DEB_PKGS = build-essential pkg-config libjq-dev libonig-dev libcurl4-openssl-dev
 	libmnl-dev libcap-dev libldns-dev libssl-dev curl jq nftables iproute2 \
 	etcd-server etcd-client docker-registry skopeo umoci busybox-static \
 	containernetworking-plugins python3-kubernetes wrk hyperfine dnsutils \
-	procps psmisc util-linux kmod clang libclang-rt-14-dev
+	procps psmisc util-linux kmod clang libclang-rt-14-dev \
+	dnsmasq-base dnsperf
 
 PKGS     = libcurl libmicrohttpd yaml-0.1 sqlite3 libarchive libnftnl libmnl libcap ldns openssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

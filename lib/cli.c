@@ -73,6 +73,28 @@ void kx_cli_version(void)
 	printf("%s %s\n", kx_progname, KX_VERSION);
 }
 
+int kx_cli_common(int ch, const char *synopsis, const struct kx_opt *opts,
+		  const char *const *extra)
+{
+	switch (ch) {
+	case 'v':
+		kx_verbose++;
+		return KX_CLI_NEXT;
+	case 'h':
+		kx_cli_usage(stdout, synopsis, opts);
+		return 0;
+	case 'V':
+		kx_cli_version();
+		return 0;
+	case KX_OPT_COMPLETE:
+		kx_cli_complete(opts, extra);
+		return 0;
+	default:
+		kx_cli_usage(stderr, synopsis, opts);
+		return KX_EUSAGE;
+	}
+}
+
 int kx_cli_exit(int status)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -21,6 +21,23 @@ struct kx_opt {
 /* Options every program has: --help, --version, --server, -v, --complete. */
 enum { KX_OPT_COMPLETE = 1000, KX_OPT_SERVER, KX_OPT_FIRST_PRIVATE = 1100 };
 
+/* The entries every table ends with: -v, --help, --version, the hidden
+ * --complete, and the zeroed end. */
+#define KX_OPTS_COMMON                                                          \
+	{"verbose", no_argument, 'v', NULL, "say more (repeat for more)"},      \
+	{"help", no_argument, 'h', NULL, "show this help"},                     \
+	{"version", no_argument, 'V', NULL, "show the version"},                \
+	{"complete", no_argument, KX_OPT_COMPLETE, NULL, NULL},                 \
+	{0}
+
+/* The options every program treats alike, for the getopt loop's default
+ * case: -v counts (KX_CLI_NEXT: go on parsing); --help, --version and
+ * --complete print and return 0; anything else prints usage on stderr and
+ * returns KX_EUSAGE. main returns kx_cli_exit(status) when not KX_CLI_NEXT. */
+#define KX_CLI_NEXT (-1)
+int kx_cli_common(int ch, const char *synopsis, const struct kx_opt *opts,
+		  const char *const *extra);
+
 /* Build the getopt_long table and short-option string from opts (ended by a
  * zeroed entry). Both are malloc'd; free with kx_cli_free. */
 struct kx_cli {

@@ -29,6 +29,7 @@
 #include "lock.h"
 #include "log.h"
 #include "proxy.h"
+#include "watch.h"
 
 enum {
 	OPT_DRY_RUN = KX_OPT_FIRST_PRIVATE, OPT_WATCH, OPT_SYNC_PERIOD, OPT_LOCK, OPT_NODE,
@@ -701,7 +702,6 @@ typedef struct wq {
 typedef struct wthread {
 	wq *q;
 	int src;
-	char *rv;
 } wthread;
 
 static void wq_push(wq *q, jv ev)
@@ -714,94 +714,34 @@ static void wq_push(wq *q, jv ev)
 	}
 }
 
-static int on_line(void *arg, const char *line, size_t len)
+/* A (re)list: one event that says forget this kind, then these are all
+ * there is (so what was deleted while the watch was down goes too). */
+static void wt_list(void *arg, jv items)
 {
 	wthread *t = arg;
-	kx_err e = KX_ERR_INIT;
-	jv ev = kx_json_parse(line, len, &e);
-	char type[32], kind[64];
+	jv ev = jv_object_set(jv_object(), jv_string("type"), jv_string("SYNC"));
 
-	if (!jv_is_valid(ev)) {
-		jv_free(ev);
-		return 0;
-	}
-	px_str(ev, "type", type, sizeof type, "");
-	if (!strcmp(type, "ERROR")) {
-		jv_free(ev);
-		free(t->rv);
-		t->rv = NULL;
-		return 1; /* too old: list again */
-	}
-	jv obj = kx_jv_get(jv_copy(ev), "object");
-	char rv[64];
-	if (px_str(obj, "metadata.resourceVersion", rv, sizeof rv, NULL)) {
-		free(t->rv);
-		t->rv = strdup(rv);
-	}
-	if (!px_str(obj, "kind", kind, sizeof kind, NULL) || !*kind)
-		ev = jv_object_set(ev, jv_string("object"),
-				   jv_object_set(obj, jv_string("kind"),
-						 jv_string(sources[t->src].kind)));
-	else
-		jv_free(obj);
-	if (strcmp(type, "BOOKMARK"))
-		wq_push(t->q, ev);
-	else
-		jv_free(ev);
-	return 0;
+	ev = jv_object_set(ev, jv_string("kind"), jv_string(sources[t->src].kind));
+	wq_push(t->q, jv_object_set(ev, jv_string("items"), items));
 }
 
+static void wt_event(void *arg, const char *type, jv obj)
+{
+	wthread *t = arg;
+	jv ev = jv_object_set(jv_object(), jv_string("type"), jv_string(type));
+
+	wq_push(t->q, jv_object_set(ev, jv_string("object"), obj));
+}
+
+static const kx_watch_fns wt_fns = {wt_list, wt_event};
+
+/* One resource's list and watch (lib/watch.c): resumed from the last
+ * version seen, listed again on 410 Gone. */
 static void *watch_thread(void *arg)
 {
 	wthread *t = arg;
-	kx_client *cl;
-	kx_err e = KX_ERR_INIT;
 
-	cl = kx_client_new(t->q->server, &e);
-	if (!cl)
-		return NULL;
-	kx_client_set_timeout(cl, 0);
-	for (;;) {
-		kx_buf path = KX_BUF_INIT;
-		if (!t->rv) {
-			/* (re)list: every object as ADDED, after a marker */
-			jv items = kx_input_list(cl, sources[t->src].path, sources[t->src].kind,
-						 &t->rv, &e);
-			if (!jv_is_valid(items)) {
-				jv_free(items);
-				if (e.http == 404) {
-					/* a store without this resource: there are none */
-					jv ev = jv_object_set(jv_object(), jv_string("type"), jv_string("SYNC"));
-					ev = jv_object_set(ev, jv_string("kind"), jv_string(sources[t->src].kind));
-					wq_push(t->q, jv_object_set(ev, jv_string("items"), jv_array()));
-					kx_client_free(cl);
-					return NULL;
-				} else {
-					kx_err_clear(&e);
-					sleep(1);
-					continue;
-				}
-			}
-			/* one event: forget this kind, then these are all there is
-			 * (so what was deleted while the watch was down goes too) */
-			jv ev = jv_object_set(jv_object(), jv_string("type"), jv_string("SYNC"));
-			ev = jv_object_set(ev, jv_string("kind"), jv_string(sources[t->src].kind));
-			wq_push(t->q, jv_object_set(ev, jv_string("items"), items));
-		}
-		kx_buf_addf(&path, "%s?watch=true&allowWatchBookmarks=true&resourceVersion=", sources[t->src].path);
-		kx_url_escape(&path, t->rv ? t->rv : "");
-		/* the stream ended or failed: resume from the last version seen;
-		 * too old a version (410) lists again */
-		kx_client_stream(cl, kx_buf_str(&path), on_line, t, &e);
-		if (e.http == 410 || e.http == 404) {
-			free(t->rv);
-			t->rv = NULL;
-		}
-		if (e.status)
-			sleep(1);
-		kx_err_clear(&e);
-		kx_buf_free(&path);
-	}
+	kx_watch_follow(t->q->server, sources[t->src].path, sources[t->src].kind, NULL, &wt_fns, t);
 	return NULL;
 }
 
@@ -876,7 +816,7 @@ int px_watch(struct cfg *c, kx_err *e)
 		q.server = kx_server_url(c->server);
 		for (int i = 0; i < 3; i++) {
 			pthread_t tid;
-			th[i] = (wthread){&q, i, NULL};
+			th[i] = (wthread){&q, i};
 			pthread_create(&tid, NULL, watch_thread, &th[i]);
 			pthread_detach(tid);
 		}
