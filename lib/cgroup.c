@@ -169,8 +169,26 @@ uint64_t kx_cgroup_shares_to_weight(uint64_t shares)
 	return 1 + ((shares - 2) * 9999) / 262142;
 }
 
-/* mkdir -p below the hierarchy's mount; for a v1 cpuset hierarchy copy
- * cpus/mems into each new level; on v2 enable controllers on the way. */
+/* A v1 cpuset level takes no task until its cpus and mems are set: fill
+ * either one that is empty from the parent. Done on every level, made now
+ * or found: another agent may have made it a moment ago and not filled it
+ * yet (or died before it did), and what is made below it copies it. */
+static int fill_cpuset(const char *parent, const char *dir, kx_err *e)
+{
+	const char *f[] = {"cpuset.cpus", "cpuset.mems"};
+	char v[256], have[256];
+
+	for (int i = 0; i < 2; i++) {
+		if (read_file(dir, f[i], have, sizeof have) == 0 && have[0])
+			continue;
+		if (read_file(parent, f[i], v, sizeof v) == 0 && v[0] && write_file(dir, f[i], v, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* mkdir -p below the hierarchy's mount; for a v1 cpuset hierarchy fill
+ * cpus/mems into each level; on v2 enable controllers on the way. */
 static int make_path(struct hier *h, const char *path, kx_err *e)
 {
 	char dir[PATH_MAX], parent[PATH_MAX];
@@ -204,20 +222,11 @@ static int make_path(struct hier *h, const char *path, kx_err *e)
 				}
 			}
 		}
-		if (mkdir(dir, 0755) < 0) {
-			if (errno == EEXIST)
-				continue;
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 			return kx_err_set(e, KX_EFAIL, "cannot create cgroup \"%s\": %s", dir,
 					  strerror(errno));
-		}
-		if (cpuset) {
-			char v[256];
-			const char *f[] = {"cpuset.cpus", "cpuset.mems"};
-			for (int i = 0; i < 2; i++)
-				if (read_file(parent, f[i], v, sizeof v) == 0 && v[0] &&
-				    write_file(dir, f[i], v, e) < 0)
-					return -1;
-		}
+		if (cpuset && fill_cpuset(parent, dir, e) < 0)
+			return -1;
 	}
 	return 0;
 }

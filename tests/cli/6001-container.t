@@ -72,6 +72,15 @@ like "$(cat "$T/.out")" "[Pp]ermission denied|not permitted" "and says so"
 bundle exit7 "$(args sh -c 'exit 7')"
 fails "run exits with the process's exit status" 7 KC run --bundle "$T/exit7" exit7
 
+# a v1 cpuset level that another agent made and did not fill (it died, or
+# has not got there yet) is filled from its parent, not copied empty below
+if [ -f /sys/fs/cgroup/cpuset/cpuset.mems ]; then
+	mkdir -p "/sys/fs/cgroup/cpuset$CG/unfilled"
+	bundle unfilled/c "$(args sh -c 'echo in-cpuset')"
+	like "$(KC run --bundle "$T/unfilled/c" unfilled 2>&1)" "in-cpuset" "a container below a cpuset level left empty runs"
+	is "$(cat "/sys/fs/cgroup/cpuset$CG/unfilled/cpuset.mems")" "$(cat /sys/fs/cgroup/cpuset/cpuset.mems)" "and the level is filled from its parent"
+fi
+
 bundle user "$(args sh -c 'id; pwd; echo FOO=$FOO') | .process.user={uid:1000,gid:1000,additionalGids:[10,20]} | .process.cwd=\"/tmp\" | .process.env+=[\"FOO=bar baz\"]"
 out=$(KC run --bundle "$T/user" user 2>&1)
 like "$out" "uid=1000 gid=1000 groups=10,20" "user uid, gid and additionalGids"
