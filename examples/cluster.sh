@@ -9,6 +9,7 @@
 #   [registry]     docker-registry   the example image, on 127.0.0.1:5000
 #   [scheduler]    kx-schedule-once --watch     (kube-scheduler)
 #   [controllers]  kx-reconcile --watch         (kube-controller-manager)
+#   [dns]          kx-dns                       (CoreDNS) on the pods' gateway
 #   [node]         kx-node-run                  (the kubelet) with kx-container
 #   [probes]       kx-health-check --node --watch  (the kubelet's prober)
 #   [proxy]        kx-proxy-sync --watch        (kube-proxy, the nft table "ip kx")
@@ -128,9 +129,17 @@ fi
 start scheduler except 'observed|bound [0-9]+ pods|watching' kx-schedule-once --watch -v
 start controllers except 'pass done: 0 writes|watch .*: ' kx-reconcile --watch -v
 
+# --- cluster DNS: Services and pods by name, for the pods ---------------------
+# kx-dns listens on the pods' gateway (the bridge's address, bound before the
+# bridge exists), and the node tells its pods to ask it (--cluster-dns);
+# other names go to this host's nameservers.
+dns_ip=${KX_POD_CIDR%.*/*}.1
+start dns kx-dns --listen "$dns_ip:53"
+
 # --- the node: the agent, its prober, and the proxy --------------------------
 start node kx-node-run --node "$KX_NODE" --root "$node_root" --log-dir "$node_logs" \
-	--pod-cidr "$KX_POD_CIDR" --bridge "$KX_BRIDGE" --port "$KX_KUBELET_PORT" --no-probes
+	--pod-cidr "$KX_POD_CIDR" --bridge "$KX_BRIDGE" --port "$KX_KUBELET_PORT" --no-probes \
+	--cluster-dns "$dns_ip"
 # (the prober prints a JSON line per probe: only those that change are shown)
 start probes except '"changed":false' kx-health-check --node "$KX_NODE" --root "$node_root" --watch
 start proxy except 'nothing to change|sent one batch|: 0 operations|(full|incremental) pass:' kx-proxy-sync --watch -v --node "$KX_NODE" --cluster-cidr "${KX_POD_CIDR%.*/*}.0/16"
@@ -149,7 +158,7 @@ say "service/web answers on http://$ip:$port/"
 kx-get pods -o wide | sed 's/^/[cluster]   /'
 say "running; from another terminal:"
 try() { # COMMAND [COMMENT]
-	if [ -n "${2-}" ]; then printf '[cluster]   %-46s # %s\n' "$1" "$2"; else printf '[cluster]   %s\n' "$1"; fi
+	if [ -n "${2-}" ]; then printf '[cluster]   %-52s # %s\n' "$1" "$2"; else printf '[cluster]   %s\n' "$1"; fi
 }
 try "export PATH=$top/bin:\$PATH"
 try "kx get pods -o wide" "the pods, their node and IP"
@@ -159,6 +168,7 @@ try "kubectl --server $KX_SERVER scale deployment web --replicas 3"
 try "kx delete \$(kx get pods -o name | head -1)" "and watch it come back:"
 try "kx get pods -w"
 try "nft list table ip kx" "the Service as rules"
+try "dig @$dns_ip +short web.default.svc.cluster.local" "the Service by name"
 say "Ctrl-C stops everything."
 wait   # until Ctrl-C or SIGTERM (the trap runs stop)
 fail "every component exited"

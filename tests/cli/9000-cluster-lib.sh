@@ -6,7 +6,7 @@
 # bridge and the kx nft table all live there, apart from the host and from
 # other tests. inns CMD runs CMD in it; it is deleted at exit.
 [ "$(id -u)" = 0 ] || skip_all "needs root"
-for c in docker-registry skopeo umoci busybox nsenter jq curl nft; do
+for c in docker-registry skopeo umoci busybox nsenter jq curl nft dig; do
 	command -v $c >/dev/null || skip_all "needs $c"
 done
 [ -x /usr/lib/cni/bridge ] || skip_all "needs the CNI plugins"

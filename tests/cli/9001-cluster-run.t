@@ -23,13 +23,13 @@ if ! wait_for 300 grep -q 'service/web answers' "$T/run.log"; then
 	diag "the cluster did not come up:" "$(tail -40 "$T/run.log")"
 fi
 like "$(cat "$T/run.log")" '\[cluster\] service/web answers on http://10\.' "cluster.sh waits until the Service answers"
-for p in store scheduler controllers node probes proxy apply; do
+for p in store dns scheduler controllers node probes proxy apply; do
 	ok "[$p] log lines" grep -q "^\[$p\] " "$T/run.log"
 done
 cluster=$(ps --ppid "$RUN" -o pid=,args= | awk '/examples\/cluster.sh/ {print $1}')
 ok "make run execs examples/cluster.sh" test -n "$cluster"
 kids=$(ps --ppid "${cluster:-0}" -o args= | sort | tr '\n' ' ')
-for p in kx-store docker-registry kx-schedule-once kx-reconcile kx-node-run kx-health-check kx-proxy-sync; do
+for p in kx-store kx-dns docker-registry kx-schedule-once kx-reconcile kx-node-run kx-health-check kx-proxy-sync; do
 	like "$kids" "$p" "$p runs"
 done
 like "$(cat "$T/run.log")" 'kx get pods -o wide' "and says what to try next"
@@ -37,6 +37,12 @@ like "$(cat "$T/run.log")" 'kx get pods -o wide' "and says what to try next"
 ip=$(inns kx-get service web -o json | jq -r .spec.clusterIP)
 like "$(inns curl -s -m 5 "http://$ip/")" 'Hello from a pod run by kx' "curl http://CLUSTER-IP/ reaches the ConfigMap's page"
 is "$(inns kx-get pods -o json | jq '[.items[] | select(.status.phase=="Running")] | length')" 2 "two pods run"
+# inside a pod: the Service by its short name, through the pod's resolv.conf
+# (search path, kx-dns on the pods' gateway) and the proxy's rules
+ctr=$(kx-container list | awk -v d="$D/node/pods/" 'index($4, d) == 1 && /-httpd-/ {print $1; exit}')
+like "$(kx-container exec "${ctr:-none}" -- cat /etc/resolv.conf 2>&1)" "nameserver 10\.244\.0\.1" "the pods ask kx-dns, on their gateway"
+like "$(inns dig +short @10.244.0.1 web.default.svc.cluster.local 2>&1)" "^$ip\$" "kx-dns answers the Service's name with its cluster IP"
+like "$(kx-container exec "${ctr:-none}" -- wget -q -O- http://web/ 2>&1)" 'Hello from a pod run by kx' "a pod reaches the Service by its short name"
 is "$(inns kx-get node c$$ -o json | jq -r '.status.conditions[] | select(.type=="Ready") | .status')" True "the node is Ready"
 save_uids
 
