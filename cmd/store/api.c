@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "api.h"
+#include "discovery.h"
 #include "table.h"
 #include "openapi.h"
 #include "logs.h"
@@ -156,171 +157,37 @@ static int truthy(const char *s)
 
 /* ---- discovery ------------------------------------------------------------------ */
 
-static jv words(const char *s)
-{
-	jv a = jv_array();
-	const char *p = s;
-
-	while (*p) {
-		const char *sp = strchr(p, ' ');
-		size_t n = sp ? (size_t)(sp - p) : strlen(p);
-		if (n)
-			a = jv_array_append(a, jv_string_sized(p, (int)n));
-		if (!sp)
-			break;
-		p = sp + 1;
-	}
-	return a;
-}
-
-static jv resource_entry(const char *name, const char *singular, int namespaced, const char *kind,
-			 const char *verbs, const char *shortnames, const char *categories)
-{
-	jv o = jv_object();
-	o = jv_object_set(o, jv_string("name"), jv_string(name));
-	o = jv_object_set(o, jv_string("singularName"), jv_string(singular));
-	o = jv_object_set(o, jv_string("namespaced"), jv_bool(namespaced));
-	o = jv_object_set(o, jv_string("kind"), jv_string(kind));
-	o = jv_object_set(o, jv_string("verbs"), words(verbs));
-	if (shortnames && *shortnames)
-		o = jv_object_set(o, jv_string("shortNames"), words(shortnames));
-	if (categories && *categories)
-		o = jv_object_set(o, jv_string("categories"), words(categories));
-	return o;
-}
-
-static jv resource_list(const char *group, const char *version)
-{
-	jv res = jv_array();
-	char gv[160];
-
-	if (*group)
-		snprintf(gv, sizeof gv, "%s/%s", group, version);
-	else
-		snprintf(gv, sizeof gv, "%s", version);
-	for (size_t i = 0; i < kx_kinds_count; i++) {
-		const kx_kind *k = &kx_kinds[i];
-		if (strcmp(k->group, group) || strcmp(k->version, version))
-			continue;
-		res = jv_array_append(res, resource_entry(k->resource, k->singular, k->namespaced, k->kind,
-							  k->verbs, k->shortnames, k->categories));
-		jv subs = words(k->subresources);
-		jv_array_foreach(subs, j, sub)
-		{
-			const char *s = jv_string_value(sub);
-			char name[160];
-			jv e;
-			snprintf(name, sizeof name, "%s/%s", k->resource, s);
-			if (!strcmp(s, "status"))
-				e = resource_entry(name, "", k->namespaced, k->kind, "get patch update", "", "");
-			else if (!strcmp(s, "scale")) {
-				e = resource_entry(name, "", k->namespaced, "Scale", "get patch update", "", "");
-				e = jv_object_set(e, jv_string("group"), jv_string("autoscaling"));
-				e = jv_object_set(e, jv_string("version"), jv_string("v1"));
-			} else if (!strcmp(s, "binding"))
-				e = resource_entry(name, "", k->namespaced, "Binding", "create", "", "");
-			else if (!strcmp(s, "finalize"))
-				e = resource_entry(name, "", k->namespaced, k->kind, "update", "", "");
-			else
-				e = resource_entry(name, "", k->namespaced, k->kind, "get", "", "");
-			res = jv_array_append(res, e);
-			jv_free(sub);
-		}
-		jv_free(subs);
-	}
-	jv o = jv_object_set(jv_object(), jv_string("kind"), jv_string("APIResourceList"));
-	o = jv_object_set(o, jv_string("apiVersion"), jv_string("v1"));
-	o = jv_object_set(o, jv_string("groupVersion"), jv_string(gv));
-	return jv_object_set(o, jv_string("resources"), res);
-}
-
-static jv api_group(const char *group)
-{
-	jv versions = jv_array(), pref = jv_null();
-
-	for (size_t i = 0; i < kx_kinds_count; i++) {
-		const kx_kind *k = &kx_kinds[i];
-		char gv[160];
-		int seen = 0;
-		if (strcmp(k->group, group))
-			continue;
-		snprintf(gv, sizeof gv, "%s/%s", group, k->version);
-		jv_array_foreach(versions, j, v)
-		{
-			char b[160];
-			if (!strcmp(jstr(v, "groupVersion", b, sizeof b, ""), gv))
-				seen = 1;
-			jv_free(v);
-		}
-		if (seen)
-			continue;
-		jv v = jv_object_set(jv_object(), jv_string("groupVersion"), jv_string(gv));
-		v = jv_object_set(v, jv_string("version"), jv_string(k->version));
-		if (jv_get_kind(pref) == JV_KIND_NULL)
-			pref = jv_copy(v);
-		versions = jv_array_append(versions, v);
-	}
-	if (jv_array_length(jv_copy(versions)) == 0) {
-		jv_free(versions);
-		jv_free(pref);
-		return jv_invalid();
-	}
-	jv g = jv_object_set(jv_object(), jv_string("name"), jv_string(group));
-	g = jv_object_set(g, jv_string("versions"), versions);
-	return jv_object_set(g, jv_string("preferredVersion"), pref);
-}
-
-static jv api_groups(void)
-{
-	jv groups = jv_array();
-
-	for (size_t i = 0; i < kx_kinds_count; i++) {
-		const kx_kind *k = &kx_kinds[i];
-		int seen = 0;
-		if (!*k->group)
-			continue;
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(kx_kinds[j].group, k->group))
-				seen = 1;
-		if (!seen)
-			groups = jv_array_append(groups, api_group(k->group));
-	}
-	jv o = jv_object_set(jv_object(), jv_string("kind"), jv_string("APIGroupList"));
-	o = jv_object_set(o, jv_string("apiVersion"), jv_string("v1"));
-	return jv_object_set(o, jv_string("groups"), groups);
-}
-
+/* /api and /apis answer in the form the Accept header asks for (kubectl
+ * asks for the aggregated one first); the rest are plain documents. */
 static enum MHD_Result discovery(struct MHD_Connection *c, struct req *r, char **seg, int n)
 {
-	if (n == 1 && !strcmp(seg[0], "api")) {
-		jv o = jv_object_set(jv_object(), jv_string("kind"), jv_string("APIVersions"));
-		o = jv_object_set(o, jv_string("versions"), jv_array_append(jv_array(), jv_string("v1")));
-		jv a = jv_object_set(jv_object(), jv_string("clientCIDR"), jv_string("0.0.0.0/0"));
-		a = jv_object_set(a, jv_string("serverAddress"), jv_string(""));
-		o = jv_object_set(o, jv_string("serverAddressByClientCIDRs"), jv_array_append(jv_array(), a));
-		return send_json(c, r, 200, o);
+	jv doc;
+	enum disc_form f = DISC_PLAIN;
+
+	if (n == 1) {
+		f = discovery_form(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept"));
+		if (f != DISC_PLAIN)
+			doc = discovery_aggregated(!strcmp(seg[0], "api"), f);
+		else
+			doc = !strcmp(seg[0], "api") ? discovery_versions() : discovery_groups();
+	} else if (n == 2 && !strcmp(seg[0], "api")) {
+		doc = discovery_resources("", seg[1]);
+	} else if (n == 2) {
+		doc = discovery_group(seg[1]);
+	} else {
+		doc = discovery_resources(seg[1], seg[2]);
 	}
-	if (n == 1)
-		return send_json(c, r, 200, api_groups());
-	if (n == 2 && !strcmp(seg[0], "api")) {
-		if (strcmp(seg[1], "v1"))
-			return fail(c, r, 404, "NotFound", "the server could not find the requested resource");
-		return send_json(c, r, 200, resource_list("", "v1"));
-	}
-	if (n == 2) {
-		jv g = api_group(seg[1]);
-		if (!jv_is_valid(g))
-			return fail(c, r, 404, "NotFound", "the server could not find the requested resource");
-		g = jv_object_set(g, jv_string("kind"), jv_string("APIGroup"));
-		g = jv_object_set(g, jv_string("apiVersion"), jv_string("v1"));
-		return send_json(c, r, 200, g);
-	}
-	jv rl = resource_list(seg[1], seg[2]);
-	if (jv_array_length(kx_jv_get(jv_copy(rl), "resources")) == 0) {
-		jv_free(rl);
+	if (!jv_is_valid(doc))
 		return fail(c, r, 404, "NotFound", "the server could not find the requested resource");
-	}
-	return send_json(c, r, 200, rl);
+	char *s = kx_json_dump(doc, 0);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, "Content-Type", discovery_ctype(f));
+	MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
+	MHD_add_response_header(resp, "Vary", "Accept");
+	r->code = 200;
+	enum MHD_Result rc = MHD_queue_response(c, 200, resp);
+	MHD_destroy_response(resp);
+	return rc;
 }
 
 static enum MHD_Result version(struct MHD_Connection *c, struct req *r)
