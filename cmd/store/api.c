@@ -38,6 +38,7 @@ extern atomic_long m_batches, m_writes;
 
 struct req {
 	kx_buf body;
+	kx_buf warn; /* warnings for the answer, one a line */
 	int too_large;
 	int64_t t0;
 	int verb;
@@ -111,6 +112,29 @@ static char *metrics_text(void)
 
 /* ---- responses ------------------------------------------------------------------ */
 
+/* One "Warning: 299 - TEXT" header (RFC 7234) for each of r's warnings, as
+ * the apiserver sends them; TEXT is a quoted string. */
+static void add_warnings(struct MHD_Response *resp, struct req *r)
+{
+	const char *p = kx_buf_str(&r->warn);
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		kx_buf h = KX_BUF_INIT;
+		kx_buf_adds(&h, "299 - \"");
+		for (size_t i = 0; i < n; i++) {
+			if (p[i] == '"' || p[i] == '\\')
+				kx_buf_addc(&h, '\\');
+			kx_buf_addc(&h, p[i]);
+		}
+		kx_buf_addc(&h, '"');
+		MHD_add_response_header(resp, "Warning", h.p);
+		kx_buf_free(&h);
+		p = nl ? nl + 1 : p + n;
+	}
+}
+
 static enum MHD_Result send_text(struct MHD_Connection *c, struct req *r, int code, char *text,
 				 size_t len, const char *ctype)
 {
@@ -119,6 +143,7 @@ static enum MHD_Result send_text(struct MHD_Connection *c, struct req *r, int co
 
 	MHD_add_response_header(resp, "Content-Type", ctype);
 	MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
+	add_warnings(resp, r);
 	r->code = code;
 	rc = MHD_queue_response(c, code, resp);
 	MHD_destroy_response(resp);
@@ -670,24 +695,39 @@ static void op_init(struct op *o, const struct target *t, int verb)
 	snprintf(o->sub, sizeof o->sub, "%s", t->sub);
 }
 
-/* fieldValidation=Strict: refuse a field the kind's schema does not declare,
- * in Kubernetes' words. Ignore and Warn accept it (no warnings are sent). */
-static int check_fields(struct MHD_Connection *c, const kx_kind *k, jv obj, st_err *e)
+/* fieldValidation: Strict refuses the fields the kind's schema does not
+ * declare, Warn accepts them with one warning each (a Warning header on the
+ * answer, which kubectl prints), Ignore (the default) accepts them; each in
+ * Kubernetes' words. */
+static int check_fields(struct MHD_Connection *c, struct req *r, const kx_kind *k, jv obj, st_err *e)
 {
 	const char *fv = arg(c, "fieldValidation");
-	char path[512];
+	kx_buf list = KX_BUF_INIT;
+	int strict;
 
-	if (!fv || !*fv || !strcmp(fv, "Ignore") || !strcmp(fv, "Warn"))
+	if (!fv || !*fv || !strcmp(fv, "Ignore"))
 		return 0;
-	if (strcmp(fv, "Strict"))
+	strict = !strcmp(fv, "Strict");
+	if (!strict && strcmp(fv, "Warn"))
 		return st_fail(e, 400, "BadRequest",
 			       "fieldValidation: Unsupported value: \"%.100s\": supported values: "
 			       "\"Ignore\", \"Strict\", \"Warn\"", fv);
-	if (openapi_unknown_field(k, obj, path, sizeof path))
-		return st_fail(e, 400, "BadRequest",
-			       "%s in version \"%s\" cannot be handled as a %s: strict decoding error: "
-			       "unknown field \"%s\"", k->kind, k->version, k->kind, path);
-	return 0;
+	jv unknown = openapi_unknown_fields(k, obj);
+	jv_array_foreach(unknown, i, f)
+	{
+		if (strict)
+			kx_buf_addf(&list, "%sunknown field \"%s\"", i ? ", " : "", jv_string_value(f));
+		else
+			kx_buf_addf(&r->warn, "unknown field \"%s\"\n", jv_string_value(f));
+		jv_free(f);
+	}
+	jv_free(unknown);
+	int rc = list.len ? st_fail(e, 400, "BadRequest",
+				    "%s in version \"%s\" cannot be handled as a %s: strict decoding error: %s",
+				    k->kind, k->version, k->kind, list.p)
+			  : 0;
+	kx_buf_free(&list);
+	return rc;
 }
 
 static enum MHD_Result do_create(struct MHD_Connection *c, struct req *r, struct target *t)
@@ -698,7 +738,7 @@ static enum MHD_Result do_create(struct MHD_Connection *c, struct req *r, struct
 	char ns[256];
 
 	if (body_object(r, &obj, &e) < 0 || check_type(t->k, obj, &e) < 0 ||
-	    check_fields(c, t->k, obj, &e) < 0) {
+	    check_fields(c, r, t->k, obj, &e) < 0) {
 		if (e.code == 400 && jv_is_valid(obj))
 			jv_free(obj);
 		return send_err(c, r, &e, t->k, NULL);
@@ -788,7 +828,7 @@ static enum MHD_Result do_update(struct MHD_Connection *c, struct req *r, struct
 			st_fail(&e, 400, "BadRequest", "a Scale must be a JSON object");
 		return send_err(c, r, &e, t->k, t->name);
 	}
-	if (!scale && check_fields(c, t->k, obj, &e) < 0) {
+	if (!scale && check_fields(c, r, t->k, obj, &e) < 0) {
 		jv_free(obj);
 		return send_err(c, r, &e, t->k, t->name);
 	}
@@ -826,7 +866,7 @@ static enum MHD_Result do_apply(struct MHD_Connection *c, struct req *r, struct 
 		return fail(c, r, 400, "BadRequest", "the applied configuration must be exactly one YAML document");
 	}
 	obj = jv_array_get(docs, 0);
-	if (check_type(t->k, obj, &e) < 0 || check_fields(c, t->k, obj, &e) < 0) {
+	if (check_type(t->k, obj, &e) < 0 || check_fields(c, r, t->k, obj, &e) < 0) {
 		jv_free(obj);
 		return send_err(c, r, &e, t->k, t->name);
 	}
@@ -872,7 +912,7 @@ static enum MHD_Result do_patch(struct MHD_Connection *c, struct req *r, struct 
 		jv_free(obj);
 		return fail(c, r, 400, "BadRequest", "a merge patch must be a JSON object");
 	}
-	if (ptype != PATCH_JSON && !*t->sub && check_fields(c, t->k, obj, &e) < 0) {
+	if (ptype != PATCH_JSON && !*t->sub && check_fields(c, r, t->k, obj, &e) < 0) {
 		jv_free(obj);
 		return send_err(c, r, &e, t->k, t->name);
 	}
@@ -1102,6 +1142,19 @@ static enum MHD_Result route(struct MHD_Connection *c, struct req *r, const char
 		return strcmp(method, "GET") ? (free(m), not_allowed(c, r))
 					     : send_text(c, r, 200, m, strlen(m), "text/plain; version=0.0.4");
 	}
+	if (n == 2 && !strcmp(seg[0], "openapi") && !strcmp(seg[1], "v2")) {
+		/* kubectl asks for protobuf ("application/com.github.proto-openapi.spec.v2@v1.0+protobuf") */
+		const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
+		int proto = accept && strstr(accept, "application/com.github.proto-openapi.spec.v2");
+		size_t len;
+		if (strcmp(method, "GET"))
+			return not_allowed(c, r);
+		char *doc = openapi_v2(proto, &len);
+		if (!doc)
+			return fail(c, r, 500, "InternalError", "the OpenAPI v2 document could not be made");
+		return send_text(c, r, 200, doc, len,
+				 proto ? "application/com.github.proto-openapi.spec.v2.v1.0+protobuf" : "application/json");
+	}
 	if (n >= 2 && !strcmp(seg[0], "openapi") && !strcmp(seg[1], "v3")) {
 		char gv[512] = "";
 		size_t len;
@@ -1143,6 +1196,7 @@ enum MHD_Result api_handler(void *cls, struct MHD_Connection *c, const char *url
 		r->t0 = kx_now_ms();
 		r->verb = V_OTHER;
 		r->body.max = MAX_BODY;
+		r->warn.max = 64 * 1024;
 		if (cl && strtoull(cl, NULL, 10) > MAX_BODY)
 			r->too_large = 1;
 		*ctx = r;
@@ -1170,6 +1224,7 @@ void api_completed(void *cls, struct MHD_Connection *c, void **ctx, enum MHD_Req
 		return;
 	record(r);
 	kx_buf_free(&r->body);
+	kx_buf_free(&r->warn);
 	free(r);
 	*ctx = NULL;
 }
