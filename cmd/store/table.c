@@ -28,17 +28,22 @@ static jv column_name(const char *h)
 static jv columns(const kx_kind *k)
 {
 	jv narrow = kx_print_header(k, 0), wide = kx_print_header(k, KX_PRINT_WIDE), out = jv_array();
-	int n = jv_array_length(jv_copy(narrow));
 
 	jv_array_foreach(wide, i, h)
 	{
 		const char *name = jv_string_value(h);
+		int shown = 0; /* without -o wide: not always a prefix (an Event's MESSAGE) */
+		jv_array_foreach(narrow, j, nh)
+		{
+			shown |= !strcmp(jv_string_value(nh), name);
+			jv_free(nh);
+		}
 		jv col = jv_object();
 		col = jv_object_set(col, jv_string("name"), column_name(name));
 		col = jv_object_set(col, jv_string("type"), jv_string("string"));
-		col = jv_object_set(col, jv_string("format"), jv_string(i == 0 ? "name" : ""));
+		col = jv_object_set(col, jv_string("format"), jv_string(!strcmp(name, "NAME") ? "name" : ""));
 		col = jv_object_set(col, jv_string("description"), jv_string(""));
-		col = jv_object_set(col, jv_string("priority"), jv_number(i < n ? 0 : 1));
+		col = jv_object_set(col, jv_string("priority"), jv_number(shown ? 0 : 1));
 		out = jv_array_append(out, col);
 		jv_free(h);
 	}

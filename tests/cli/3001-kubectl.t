@@ -55,6 +55,7 @@ out=$(k explain deployment.spec.template.spec.containers.ports 2>&1)
 like "$out" "FIELD: ports <\[\]ContainerPort>" "explain reads the OpenAPI v3 schemas"
 like "$out" "containerPort.*<integer> -required-" "with the fields, their types and what is required"
 like "$(k explain pods 2>&1)" "KIND: +Pod" "explain pods"
+is "$(k explain deploy 2>&1 | grep -c ":return:\|:rtype:")" "0" "explain shows no docstring markup of the Python models"
 
 out=$(k get deploy 2>&1)
 like "$out" "^NAME +READY +UP-TO-DATE +AVAILABLE +AGE" "get deploy prints kubectl's deployment columns (server-side Table)"

@@ -82,6 +82,11 @@ is "$(events_of svc web)" "Events:
  ---- ------ ---- ---- -------
  Warning EnsuringLoadBalancer AGE (x2 over AGE) service-controller Ensuring load balancer" \
 	"describe service lists its Event, with its count"
+out=$(k get events --field-selector involvedObject.kind=Service 2>&1)
+like "$(printf '%s' "$out" | head -1)" "^LAST SEEN +TYPE +REASON +OBJECT +MESSAGE$" "get events: kubectl's columns (MESSAGE without -o wide)"
+like "$out" "[0-9]+s +Warning +EnsuringLoadBalancer +service/web +Ensuring load balancer" "and the Event's row"
+like "$(k get events -o wide 2>&1 | head -1)" "^LAST SEEN +TYPE +REASON +OBJECT +SUBOBJECT +SOURCE +MESSAGE +FIRST SEEN +COUNT +NAME$" \
+	"-o wide: every column"
 is "$(events_of svc nope)" "" "no Events section for an object that does not exist"
 like "$(k describe svc nope 2>&1)" 'Error from server \(NotFound\): services "nope" not found' "but kubectl's NotFound"
 
