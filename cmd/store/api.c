@@ -754,7 +754,8 @@ static enum MHD_Result do_create(struct MHD_Connection *c, struct req *r, struct
 	}
 	obj = obj_defaults(t->k, obj, 1);
 	if (!*t->k->group && !strcmp(t->k->kind, "Pod")) {
-		jv st = kx_jv_get(jv_copy(obj), "status");
+		/* kubectl run sends "status": {} */
+		jv st = kx_jv_get(jv_copy(obj), "status.phase");
 		if (jv_get_kind(st) == JV_KIND_NULL) {
 			jv spec = kx_jv_get(jv_copy(obj), "spec");
 			obj = kx_jv_set(obj, "status.phase", jv_string("Pending"));

@@ -91,6 +91,8 @@ like "$out" "Image: +busybox:2" "describe shows the pod template"
 api POST /api/v1/namespaces/default/pods \
 	'{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p1"},"spec":{"containers":[{"name":"c","image":"x"}]}}' >/dev/null
 like "$(k get pods -o wide 2>&1)" "p1 +0/1 +Pending +0 +[0-9]+s +<none> +<none>" "get pods -o wide: READY STATUS RESTARTS AGE IP NODE"
+is "$(k run p2 --image=busybox:1 2>&1)" "pod/p2 created" "kubectl run"
+like "$(k get pod p2 2>&1)" "p2 +0/1 +Pending +0 " "its pod is Pending (kubectl sends an empty status)"
 like "$(k describe pod p1 2>&1)" "Status: +Pending" "describe pod"
 like "$(k describe ns default 2>&1)" "Status: +Active" "describe namespace"
 
