@@ -91,6 +91,8 @@ static int strings(kx_buf *b, unsigned field, jv v)
 	return rc;
 }
 
+static int named_map(kx_buf *b, unsigned field, unsigned item, jv map, int (*enc)(kx_buf *, jv));
+
 /* Schema: _ref 1, format 2, title 3, description 4, default 5,
  * required 19, additional_properties 21 (AdditionalPropertiesItem: schema 1,
  * boolean 2), type 22 (TypeItem: value 1), items 23 (ItemsItem: schema 1),
@@ -138,18 +140,8 @@ static int schema(kx_buf *b, jv s)
 				rc |= schema(&sub, e);
 				rc |= put(b, 24, &sub);
 			}
-		} else if (!strcmp(key, "properties") && jv_get_kind(v) == JV_KIND_OBJECT) {
-			jv_object_foreach(v, pk, pv)
-			{
-				rc |= kx_pb_string(&one, 1, jv_string_value(pk));
-				kx_buf ps = KX_BUF_INIT;
-				rc |= schema(&ps, pv);
-				rc |= put(&one, 2, &ps);
-				kx_buf_free(&ps);
-				rc |= put(&sub, 1, &one);
-				jv_free(pk);
-			}
-			rc |= put(b, 25, &sub);
+		} else if (!strcmp(key, "properties")) {
+			rc |= named_map(b, 25, 1, jv_copy(v), schema);
 		}
 		jv_free(k);
 		jv_free(v);
@@ -319,12 +311,38 @@ static int path_item(kx_buf *b, jv item)
 	return rc;
 }
 
-/* Document: swagger 1, info 2 (Info: title 1, version 2), paths 8 (Paths:
- * NamedPathItem 2), definitions 9 (Definitions: NamedSchema 1). A
- * NamedSchema or NamedPathItem is { name 1; value 2 }. */
-int openapi_v2_proto(kx_buf *b, jv doc)
+/* A map of named values (map consumed; nothing when it is not an object)
+ * as field of b: a message whose field item repeats { name 1; value 2 },
+ * each value encoded by enc (which consumes it). Definitions, Paths and
+ * Properties all have this shape. */
+static int named_map(kx_buf *b, unsigned field, unsigned item, jv map, int (*enc)(kx_buf *, jv))
 {
 	kx_buf sub = KX_BUF_INIT, named = KX_BUF_INIT, val = KX_BUF_INIT;
+	int rc = 0;
+
+	if (jv_get_kind(map) == JV_KIND_OBJECT) {
+		jv_object_foreach(map, k, v)
+		{
+			rc |= kx_pb_string(&named, 1, jv_string_value(k));
+			rc |= enc(&val, v);
+			rc |= put(&named, 2, &val);
+			rc |= put(&sub, item, &named);
+			jv_free(k);
+		}
+		rc |= put(b, field, &sub);
+	}
+	jv_free(map);
+	kx_buf_free(&sub);
+	kx_buf_free(&named);
+	kx_buf_free(&val);
+	return rc;
+}
+
+/* Document: swagger 1, info 2 (Info: title 1, version 2), paths 8 (Paths:
+ * NamedPathItem 2), definitions 9 (Definitions: NamedSchema 1). */
+int openapi_v2_proto(kx_buf *b, jv doc)
+{
+	kx_buf sub = KX_BUF_INIT;
 	int rc = 0;
 
 	rc |= get_str(b, 1, doc, "swagger");
@@ -335,35 +353,9 @@ int openapi_v2_proto(kx_buf *b, jv doc)
 		rc |= put(b, 2, &sub);
 	}
 	jv_free(info);
-	jv paths = jv_object_get(jv_copy(doc), jv_string("paths"));
-	if (jv_get_kind(paths) == JV_KIND_OBJECT) {
-		jv_object_foreach(paths, k, v)
-		{
-			rc |= kx_pb_string(&named, 1, jv_string_value(k));
-			rc |= path_item(&val, v);
-			rc |= put(&named, 2, &val);
-			rc |= put(&sub, 2, &named);
-			jv_free(k);
-		}
-		rc |= put(b, 8, &sub);
-	}
-	jv_free(paths);
-	jv defs = jv_object_get(jv_copy(doc), jv_string("definitions"));
-	if (jv_get_kind(defs) == JV_KIND_OBJECT) {
-		jv_object_foreach(defs, k, v)
-		{
-			rc |= kx_pb_string(&named, 1, jv_string_value(k));
-			rc |= schema(&val, v);
-			rc |= put(&named, 2, &val);
-			rc |= put(&sub, 1, &named);
-			jv_free(k);
-		}
-		rc |= put(b, 9, &sub);
-	}
-	jv_free(defs);
+	rc |= named_map(b, 8, 2, jv_object_get(jv_copy(doc), jv_string("paths")), path_item);
+	rc |= named_map(b, 9, 1, jv_object_get(jv_copy(doc), jv_string("definitions")), schema);
 	jv_free(doc);
 	kx_buf_free(&sub);
-	kx_buf_free(&named);
-	kx_buf_free(&val);
 	return rc ? -1 : 0;
 }

@@ -12,27 +12,8 @@ events_of() { k describe "$@" 2>&1 | sed -n '/^Events:/,$p' | sed -E 's/ [0-9]+[
 
 api POST /api/v1/nodes '{"apiVersion":"v1","kind":"Node","metadata":{"name":"n1","labels":{"kubernetes.io/hostname":"n1"}}}' >/dev/null
 api PUT /api/v1/nodes/n1/status "$(api GET /api/v1/nodes/n1 | jq -c '.status = {allocatable: {cpu: "4", memory: "8Gi", pods: "110"}, capacity: {cpu: "4", memory: "8Gi", pods: "110"}, conditions: [{type: "Ready", status: "True"}]}')" >/dev/null
-cat >"$T/web.yaml" <<'Y'
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-      - {name: httpd, image: busybox:1}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec:
-  selector: {app: web}
-  ports: [{port: 80}]
-Y
-k apply -f "$T/web.yaml" >/dev/null
+k create deployment web --image=busybox:1 >/dev/null
+k create service clusterip web --tcp=80:80 >/dev/null
 kx-reconcile -c deployment >/dev/null 2>&1
 kx-reconcile -c replicaset >/dev/null 2>&1
 kx-schedule-once --events all >/dev/null 2>&1

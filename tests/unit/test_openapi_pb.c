@@ -41,6 +41,9 @@ int main(void)
 	is_str(enc("{\"definitions\":{\"A\":{\"items\":{\"type\":\"integer\"}}}}"),
 	       "4a18" "0a16" "0a0141" "1211" "ba01" "0e" "0a0c" "b201" "09" "0a07696e7465676572",
 	       "items (23) is ItemsItem {repeated Schema 1}");
+	is_str(enc("{\"definitions\":{\"A\":{\"properties\":{\"p\":{\"type\":\"string\"}}}}}"),
+	       "4a1c" "0a1a" "0a0141" "1215" "ca01" "12" "0a10" "0a0170" "120b" "b201" "08" "0a06737472696e67",
+	       "properties (25) hold NamedSchema (1) as definitions do");
 	is_str(enc("{\"paths\":{\"/p\":{\"get\":{\"parameters\":[{\"name\":\"n\",\"in\":\"query\",\"type\":\"string\"}]}}}}"),
 	       "4224" "1222" "0a022f70" "121c" "121a" "4218" "0a16" "1214" "1a12"
 	       "12057175657279" "22016e" "3206737472696e67",
