@@ -56,7 +56,8 @@ static int media_range(const char *s, size_t n)
 	}
 	if (!as && !g && !v)
 		return DISC_PLAIN;
-	if (!as || !eq(as, asl, "APIGroupDiscoveryList") || !g || !eq(g, gl, "apidiscovery.k8s.io") || !v)
+	if (!as || !eq(as, asl, "APIGroupDiscoveryList") || !g ||
+	    !eq(g, gl, "apidiscovery.k8s.io") || !v)
 		return -1;
 	if (eq(v, vl, "v2"))
 		return DISC_V2;
@@ -138,7 +139,7 @@ static jv gvk(const char *group, const char *version, const char *kind)
 
 /* One APIResource of an APIResourceList. */
 static jv api_resource(const char *name, const char *singular, int namespaced, const char *kind,
-		       const char *verbs, const char *shortnames, const char *categories)
+                       const char *verbs, const char *shortnames, const char *categories)
 {
 	jv o = jv_object();
 	o = jv_object_set(o, jv_string("name"), jv_string(name));
@@ -169,16 +170,23 @@ static jv resources_of(const char *group, const char *version, int aggregated)
 		{
 			struct sub d = sub_of(k, jv_string_value(s));
 			if (aggregated) {
-				jv e = jv_object_set(jv_object(), jv_string("subresource"), jv_copy(s));
-				e = jv_object_set(e, jv_string("responseKind"), gvk(d.group, d.version, d.kind));
-				out = jv_array_append(out, jv_object_set(e, jv_string("verbs"), words(d.verbs)));
+				jv e = jv_object_set(jv_object(), jv_string("subresource"),
+				                     jv_copy(s));
+				e = jv_object_set(e, jv_string("responseKind"),
+				                  gvk(d.group, d.version, d.kind));
+				out = jv_array_append(
+				    out, jv_object_set(e, jv_string("verbs"), words(d.verbs)));
 			} else {
 				char name[160];
-				snprintf(name, sizeof name, "%s/%s", k->resource, jv_string_value(s));
-				jv e = api_resource(name, "", k->namespaced, d.kind, d.verbs, "", "");
+				snprintf(name, sizeof name, "%s/%s", k->resource,
+				         jv_string_value(s));
+				jv e =
+				    api_resource(name, "", k->namespaced, d.kind, d.verbs, "", "");
 				if (strcmp(d.group, k->group) || strcmp(d.version, k->version)) {
-					e = jv_object_set(e, jv_string("group"), jv_string(d.group));
-					e = jv_object_set(e, jv_string("version"), jv_string(d.version));
+					e = jv_object_set(e, jv_string("group"),
+					                  jv_string(d.group));
+					e = jv_object_set(e, jv_string("version"),
+					                  jv_string(d.version));
 				}
 				out = jv_array_append(out, e);
 			}
@@ -186,15 +194,16 @@ static jv resources_of(const char *group, const char *version, int aggregated)
 		}
 		jv_free(subs);
 		if (!aggregated) {
-			res = jv_array_append(res, api_resource(k->resource, k->singular, k->namespaced,
-								k->kind, k->verbs, k->shortnames,
-								k->categories));
+			res = jv_array_append(res, api_resource(k->resource, k->singular,
+			                                        k->namespaced, k->kind, k->verbs,
+			                                        k->shortnames, k->categories));
 			res = jv_array_concat(res, out);
 			continue;
 		}
 		jv o = jv_object_set(jv_object(), jv_string("resource"), jv_string(k->resource));
 		o = jv_object_set(o, jv_string("responseKind"), gvk(k->group, k->version, k->kind));
-		o = jv_object_set(o, jv_string("scope"), jv_string(k->namespaced ? "Namespaced" : "Cluster"));
+		o = jv_object_set(o, jv_string("scope"),
+		                  jv_string(k->namespaced ? "Namespaced" : "Cluster"));
 		o = jv_object_set(o, jv_string("singularResource"), jv_string(k->singular));
 		o = jv_object_set(o, jv_string("verbs"), words(k->verbs));
 		if (*k->shortnames)
@@ -257,7 +266,8 @@ jv discovery_versions(void)
 	o = jv_object_set(o, jv_string("versions"), versions_of(""));
 	jv a = jv_object_set(jv_object(), jv_string("clientCIDR"), jv_string("0.0.0.0/0"));
 	a = jv_object_set(a, jv_string("serverAddress"), jv_string(""));
-	return jv_object_set(o, jv_string("serverAddressByClientCIDRs"), jv_array_append(jv_array(), a));
+	return jv_object_set(o, jv_string("serverAddressByClientCIDRs"),
+	                     jv_array_append(jv_array(), a));
 }
 
 jv discovery_group(const char *group)
@@ -272,7 +282,7 @@ jv discovery_group(const char *group)
 	jv_array_foreach(vs, i, v)
 	{
 		jv e = jv_object_set(jv_object(), jv_string("groupVersion"),
-				     jv_string_fmt("%s/%s", group, jv_string_value(v)));
+		                     jv_string_fmt("%s/%s", group, jv_string_value(v)));
 		out = jv_array_append(out, jv_object_set(e, jv_string("version"), v));
 	}
 	jv_free(vs);
@@ -311,7 +321,7 @@ jv discovery_resources(const char *group, const char *version)
 	jv o = jv_object_set(jv_object(), jv_string("kind"), jv_string("APIResourceList"));
 	o = jv_object_set(o, jv_string("apiVersion"), jv_string("v1"));
 	o = jv_object_set(o, jv_string("groupVersion"),
-			  *group ? jv_string_fmt("%s/%s", group, version) : jv_string(version));
+	                  *group ? jv_string_fmt("%s/%s", group, version) : jv_string(version));
 	return jv_object_set(o, jv_string("resources"), res);
 }
 
@@ -325,8 +335,10 @@ static jv group_discovery(const char *group)
 	jv_array_foreach(vs, i, v)
 	{
 		jv e = jv_object_set(jv_object(), jv_string("version"), jv_copy(v));
-		e = jv_object_set(e, jv_string("resources"), resources_of(group, jv_string_value(v), 1));
-		out = jv_array_append(out, jv_object_set(e, jv_string("freshness"), jv_string("Current")));
+		e = jv_object_set(e, jv_string("resources"),
+		                  resources_of(group, jv_string_value(v), 1));
+		out = jv_array_append(
+		    out, jv_object_set(e, jv_string("freshness"), jv_string("Current")));
 		jv_free(v);
 	}
 	jv_free(vs);
@@ -354,7 +366,8 @@ jv discovery_aggregated(int legacy, enum disc_form f)
 	}
 	jv o = jv_object_set(jv_object(), jv_string("kind"), jv_string("APIGroupDiscoveryList"));
 	o = jv_object_set(o, jv_string("apiVersion"),
-			  jv_string(f == DISC_V2BETA1 ? "apidiscovery.k8s.io/v2beta1" : "apidiscovery.k8s.io/v2"));
+	                  jv_string(f == DISC_V2BETA1 ? "apidiscovery.k8s.io/v2beta1"
+	                                              : "apidiscovery.k8s.io/v2"));
 	o = jv_object_set(o, jv_string("metadata"), jv_object());
 	return jv_object_set(o, jv_string("items"), items);
 }
