@@ -640,6 +640,49 @@ static void op_manager(struct MHD_Connection *c, struct op *o)
 	o->force = truthy(arg(c, "force"));
 }
 
+/* A dry run answers as the apiserver does: the object as the write would
+ * leave it, with the resourceVersion it has now (none for a create), not
+ * the revision the undone write took (kubectl diff shows that field). */
+static void dry_run_version(struct op *o)
+{
+	kx_err ke = KX_ERR_INIT;
+	jv obj;
+
+	if (jv_is_valid(o->answer)) {
+		obj = o->answer;
+	} else if (o->text) {
+		obj = kx_json_parse(o->text, strlen(o->text), &ke);
+		if (!jv_is_valid(obj)) {
+			jv_free(obj);
+			return;
+		}
+		free(o->text);
+		o->text = NULL;
+	} else {
+		return;
+	}
+	o->answer = jv_invalid();
+	if (jv_get_kind(kx_jv_get(jv_copy(obj), "metadata.resourceVersion")) == JV_KIND_STRING) {
+		if (o->verb == OP_CREATE) {
+			obj = kx_jv_del(obj, "metadata.resourceVersion");
+		} else {
+			kx_buf key = KX_BUF_INIT;
+			rconn *rc = db_reader();
+			int64_t rev = 0;
+			char *s = NULL;
+			key_make(&key, o->k, o->ns, o->name);
+			if (rc)
+				s = db_get(rc, key.p, &rev);
+			db_reader_put(rc);
+			kx_buf_free(&key);
+			if (s)
+				obj = kx_jv_set(obj, "metadata.resourceVersion", jv_string_fmt("%lld", (long long)rev));
+			free(s);
+		}
+	}
+	o->answer = obj;
+}
+
 static enum MHD_Result run_op(struct MHD_Connection *c, struct req *r, struct op *o)
 {
 	wreq w = {.fn = op_run, .arg = o};
@@ -656,7 +699,10 @@ static enum MHD_Result run_op(struct MHD_Connection *c, struct req *r, struct op
 	}
 	w.dry_run = dry != NULL;
 	op_manager(c, o);
-	if (db_write(&w) < 0) {
+	int rc = db_write(&w);
+	if (rc == 0 && w.dry_run)
+		dry_run_version(o);
+	if (rc < 0) {
 		jv st = st_status(&w.err, o->k, o->name);
 		if (jv_get_kind(o->causes) == JV_KIND_ARRAY) {
 			st = kx_jv_set(st, "details.causes", o->causes);

@@ -44,6 +44,14 @@ service/web created" "apply creates, in kubectl's words"
 is "$(k apply -f "$T/app.yaml" 2>&1)" "deployment.apps/web unchanged
 service/web unchanged" "a second apply changes nothing"
 
+is "$(k diff -f "$T/app.yaml" 2>&1)" "" "kubectl diff after apply: no difference"
+sed 's/replicas: 2/replicas: 5/' "$T/app.yaml" >"$T/app5.yaml"
+k diff -f "$T/app5.yaml" >"$T/diff" 2>&1
+is "$(grep '^[-+] ' "$T/diff")" "-  generation: 1
++  generation: 2
+-  replicas: 2
++  replicas: 5" "kubectl diff shows the change and the generation it bumps, as against a cluster (a dry run keeps the resourceVersion)"
+
 # kubectl's default validation: the server validates fields (OpenAPI v3 says so)
 sed 's/image: busybox:1/image: busybox:1\n        imagex: oops/' "$T/app.yaml" >"$T/bad.yaml"
 out=$(k apply -f "$T/bad.yaml" 2>&1)
