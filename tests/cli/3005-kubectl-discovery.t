@@ -18,6 +18,9 @@ is "$gets" "/api
 /apis
 /api/v1/namespaces/default/pods" "and no per-group-version discovery request follows"
 
+k get deploy -v=6 >"$T/v6" 2>&1
+is "$(grep -Eo 'GET http://[^ ]+' "$T/v6" | sed 's|GET http://[^/]*||; s|?.*||')" "/apis/apps/v1/namespaces/default/deployments" \
+	"the next kubectl reads discovery from its disk cache: no discovery request at all"
 is "$(k api-resources 2>&1)" "NAME                     SHORTNAMES   APIVERSION                     NAMESPACED   KIND
 bindings                              v1                             true         Binding
 configmaps               cm           v1                             true         ConfigMap
