@@ -37,6 +37,11 @@ is "$(events_of pod "$pod")" "Events:
  Normal Scheduled AGE default-scheduler Successfully assigned default/$pod to n1" \
 	"describe pod lists the scheduler's Event"
 
+out=$(k events --for "pod/$pod" 2>&1)
+like "$out" "^LAST SEEN +TYPE +REASON +OBJECT +MESSAGE" "kubectl events --for: its columns"
+like "$out" "Normal +Scheduled +Pod/$pod +Successfully assigned default/$pod to n1" \
+	"and the pod's Event (involvedObject.kind, .apiVersion and .name)"
+
 # a kubelet's Events about its node carry the node's name as uid; a
 # controller's the node's uid: kubectl asks for both
 now=$(date -u +%FT%TZ)
