@@ -61,6 +61,10 @@ curl -s -D "$T/h" -o "$T/pb" -H 'Accept: application/com.github.proto-openapi.sp
 like "$(tr -d '\r' <"$T/h")" "Content-Type: application/com.github.proto-openapi.spec.v2.v1.0\+protobuf" "protobuf when kubectl asks for it"
 is "$(head -c 5 "$T/pb" | od -An -tx1 | tr -d ' \n')" "0a03322e30" "starting with the Document's swagger field, \"2.0\""
 
+out=$(k explain deploy.spec.replicas --output=plaintext-openapiv2 2>&1)
+like "$out" "FIELD: +replicas <integer>" "kubectl explain --output=plaintext-openapiv2 reads the protobuf document too"
+like "$out" "Number of desired pods" "with the field's description"
+
 # fieldValidation=Warn: Warning headers, which kubectl prints
 cat >"$T/cm.yaml" <<'Y'
 apiVersion: v1
