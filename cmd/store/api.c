@@ -662,7 +662,10 @@ static void dry_run_version(struct op *o)
 		return;
 	}
 	o->answer = jv_invalid();
-	if (jv_get_kind(kx_jv_get(jv_copy(obj), "metadata.resourceVersion")) == JV_KIND_STRING) {
+	jv rv = kx_jv_get(jv_copy(obj), "metadata.resourceVersion");
+	int has_rv = jv_get_kind(rv) == JV_KIND_STRING;
+	jv_free(rv);
+	if (has_rv) {
 		if (o->verb == OP_CREATE) {
 			obj = kx_jv_del(obj, "metadata.resourceVersion");
 		} else {
