@@ -48,15 +48,13 @@ static jv gvk(const kx_kind *k)
 static jv param(const char *name, const char *in, int required, int v2)
 {
 	jv p = jv_object_set(jv_object(), jv_string("name"), jv_string(name));
-	jv type = jv_object_set(jv_object(), jv_string("type"), jv_string("string"));
 	p = jv_object_set(p, jv_string("in"), jv_string(in));
 	if (required)
 		p = jv_object_set(p, jv_string("required"), jv_true());
-	if (v2) {
-		jv_free(type);
+	if (v2)
 		return jv_object_set(p, jv_string("type"), jv_string("string"));
-	}
-	return jv_object_set(p, jv_string("schema"), type);
+	return jv_object_set(p, jv_string("schema"),
+			     jv_object_set(jv_object(), jv_string("type"), jv_string("string")));
 }
 
 /* One operation on kind k. Neither version declares the patch types an
