@@ -85,7 +85,8 @@ def short(model):
 
 def doc_of(prop):
     d = inspect.getdoc(prop.fget) or ""
-    parts = [p for p in d.split("\n\n") if not p.startswith(("Gets the", ":return", ":rtype"))]
+    parts = [p.strip() for p in d.split("\n\n")]
+    parts = [p for p in parts if p and not p.startswith(("Gets the", ":return", ":rtype"))]
     return re.sub(r"\s*# noqa: E501", "", " ".join(parts)).strip()
 
 

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "api.h"
+#include "discovery.h"
 #include "table.h"
 #include "openapi.h"
 #include "logs.h"
@@ -37,6 +38,7 @@ extern atomic_long m_batches, m_writes;
 
 struct req {
 	kx_buf body;
+	kx_buf warn; /* warnings for the answer, one a line */
 	int too_large;
 	int64_t t0;
 	int verb;
@@ -110,6 +112,29 @@ static char *metrics_text(void)
 
 /* ---- responses ------------------------------------------------------------------ */
 
+/* One "Warning: 299 - TEXT" header (RFC 7234) for each of r's warnings, as
+ * the apiserver sends them; TEXT is a quoted string. */
+static void add_warnings(struct MHD_Response *resp, struct req *r)
+{
+	const char *p = kx_buf_str(&r->warn);
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		kx_buf h = KX_BUF_INIT;
+		kx_buf_adds(&h, "299 - \"");
+		for (size_t i = 0; i < n; i++) {
+			if (p[i] == '"' || p[i] == '\\')
+				kx_buf_addc(&h, '\\');
+			kx_buf_addc(&h, p[i]);
+		}
+		kx_buf_addc(&h, '"');
+		MHD_add_response_header(resp, "Warning", h.p);
+		kx_buf_free(&h);
+		p = nl ? nl + 1 : p + n;
+	}
+}
+
 static enum MHD_Result send_text(struct MHD_Connection *c, struct req *r, int code, char *text,
 				 size_t len, const char *ctype)
 {
@@ -118,6 +143,7 @@ static enum MHD_Result send_text(struct MHD_Connection *c, struct req *r, int co
 
 	MHD_add_response_header(resp, "Content-Type", ctype);
 	MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
+	add_warnings(resp, r);
 	r->code = code;
 	rc = MHD_queue_response(c, code, resp);
 	MHD_destroy_response(resp);
@@ -156,171 +182,37 @@ static int truthy(const char *s)
 
 /* ---- discovery ------------------------------------------------------------------ */
 
-static jv words(const char *s)
-{
-	jv a = jv_array();
-	const char *p = s;
-
-	while (*p) {
-		const char *sp = strchr(p, ' ');
-		size_t n = sp ? (size_t)(sp - p) : strlen(p);
-		if (n)
-			a = jv_array_append(a, jv_string_sized(p, (int)n));
-		if (!sp)
-			break;
-		p = sp + 1;
-	}
-	return a;
-}
-
-static jv resource_entry(const char *name, const char *singular, int namespaced, const char *kind,
-			 const char *verbs, const char *shortnames, const char *categories)
-{
-	jv o = jv_object();
-	o = jv_object_set(o, jv_string("name"), jv_string(name));
-	o = jv_object_set(o, jv_string("singularName"), jv_string(singular));
-	o = jv_object_set(o, jv_string("namespaced"), jv_bool(namespaced));
-	o = jv_object_set(o, jv_string("kind"), jv_string(kind));
-	o = jv_object_set(o, jv_string("verbs"), words(verbs));
-	if (shortnames && *shortnames)
-		o = jv_object_set(o, jv_string("shortNames"), words(shortnames));
-	if (categories && *categories)
-		o = jv_object_set(o, jv_string("categories"), words(categories));
-	return o;
-}
-
-static jv resource_list(const char *group, const char *version)
-{
-	jv res = jv_array();
-	char gv[160];
-
-	if (*group)
-		snprintf(gv, sizeof gv, "%s/%s", group, version);
-	else
-		snprintf(gv, sizeof gv, "%s", version);
-	for (size_t i = 0; i < kx_kinds_count; i++) {
-		const kx_kind *k = &kx_kinds[i];
-		if (strcmp(k->group, group) || strcmp(k->version, version))
-			continue;
-		res = jv_array_append(res, resource_entry(k->resource, k->singular, k->namespaced, k->kind,
-							  k->verbs, k->shortnames, k->categories));
-		jv subs = words(k->subresources);
-		jv_array_foreach(subs, j, sub)
-		{
-			const char *s = jv_string_value(sub);
-			char name[160];
-			jv e;
-			snprintf(name, sizeof name, "%s/%s", k->resource, s);
-			if (!strcmp(s, "status"))
-				e = resource_entry(name, "", k->namespaced, k->kind, "get patch update", "", "");
-			else if (!strcmp(s, "scale")) {
-				e = resource_entry(name, "", k->namespaced, "Scale", "get patch update", "", "");
-				e = jv_object_set(e, jv_string("group"), jv_string("autoscaling"));
-				e = jv_object_set(e, jv_string("version"), jv_string("v1"));
-			} else if (!strcmp(s, "binding"))
-				e = resource_entry(name, "", k->namespaced, "Binding", "create", "", "");
-			else if (!strcmp(s, "finalize"))
-				e = resource_entry(name, "", k->namespaced, k->kind, "update", "", "");
-			else
-				e = resource_entry(name, "", k->namespaced, k->kind, "get", "", "");
-			res = jv_array_append(res, e);
-			jv_free(sub);
-		}
-		jv_free(subs);
-	}
-	jv o = jv_object_set(jv_object(), jv_string("kind"), jv_string("APIResourceList"));
-	o = jv_object_set(o, jv_string("apiVersion"), jv_string("v1"));
-	o = jv_object_set(o, jv_string("groupVersion"), jv_string(gv));
-	return jv_object_set(o, jv_string("resources"), res);
-}
-
-static jv api_group(const char *group)
-{
-	jv versions = jv_array(), pref = jv_null();
-
-	for (size_t i = 0; i < kx_kinds_count; i++) {
-		const kx_kind *k = &kx_kinds[i];
-		char gv[160];
-		int seen = 0;
-		if (strcmp(k->group, group))
-			continue;
-		snprintf(gv, sizeof gv, "%s/%s", group, k->version);
-		jv_array_foreach(versions, j, v)
-		{
-			char b[160];
-			if (!strcmp(jstr(v, "groupVersion", b, sizeof b, ""), gv))
-				seen = 1;
-			jv_free(v);
-		}
-		if (seen)
-			continue;
-		jv v = jv_object_set(jv_object(), jv_string("groupVersion"), jv_string(gv));
-		v = jv_object_set(v, jv_string("version"), jv_string(k->version));
-		if (jv_get_kind(pref) == JV_KIND_NULL)
-			pref = jv_copy(v);
-		versions = jv_array_append(versions, v);
-	}
-	if (jv_array_length(jv_copy(versions)) == 0) {
-		jv_free(versions);
-		jv_free(pref);
-		return jv_invalid();
-	}
-	jv g = jv_object_set(jv_object(), jv_string("name"), jv_string(group));
-	g = jv_object_set(g, jv_string("versions"), versions);
-	return jv_object_set(g, jv_string("preferredVersion"), pref);
-}
-
-static jv api_groups(void)
-{
-	jv groups = jv_array();
-
-	for (size_t i = 0; i < kx_kinds_count; i++) {
-		const kx_kind *k = &kx_kinds[i];
-		int seen = 0;
-		if (!*k->group)
-			continue;
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(kx_kinds[j].group, k->group))
-				seen = 1;
-		if (!seen)
-			groups = jv_array_append(groups, api_group(k->group));
-	}
-	jv o = jv_object_set(jv_object(), jv_string("kind"), jv_string("APIGroupList"));
-	o = jv_object_set(o, jv_string("apiVersion"), jv_string("v1"));
-	return jv_object_set(o, jv_string("groups"), groups);
-}
-
+/* /api and /apis answer in the form the Accept header asks for (kubectl
+ * asks for the aggregated one first); the rest are plain documents. */
 static enum MHD_Result discovery(struct MHD_Connection *c, struct req *r, char **seg, int n)
 {
-	if (n == 1 && !strcmp(seg[0], "api")) {
-		jv o = jv_object_set(jv_object(), jv_string("kind"), jv_string("APIVersions"));
-		o = jv_object_set(o, jv_string("versions"), jv_array_append(jv_array(), jv_string("v1")));
-		jv a = jv_object_set(jv_object(), jv_string("clientCIDR"), jv_string("0.0.0.0/0"));
-		a = jv_object_set(a, jv_string("serverAddress"), jv_string(""));
-		o = jv_object_set(o, jv_string("serverAddressByClientCIDRs"), jv_array_append(jv_array(), a));
-		return send_json(c, r, 200, o);
+	jv doc;
+	enum disc_form f = DISC_PLAIN;
+
+	if (n == 1) {
+		f = discovery_form(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept"));
+		if (f != DISC_PLAIN)
+			doc = discovery_aggregated(!strcmp(seg[0], "api"), f);
+		else
+			doc = !strcmp(seg[0], "api") ? discovery_versions() : discovery_groups();
+	} else if (n == 2 && !strcmp(seg[0], "api")) {
+		doc = discovery_resources("", seg[1]);
+	} else if (n == 2) {
+		doc = discovery_group(seg[1]);
+	} else {
+		doc = discovery_resources(seg[1], seg[2]);
 	}
-	if (n == 1)
-		return send_json(c, r, 200, api_groups());
-	if (n == 2 && !strcmp(seg[0], "api")) {
-		if (strcmp(seg[1], "v1"))
-			return fail(c, r, 404, "NotFound", "the server could not find the requested resource");
-		return send_json(c, r, 200, resource_list("", "v1"));
-	}
-	if (n == 2) {
-		jv g = api_group(seg[1]);
-		if (!jv_is_valid(g))
-			return fail(c, r, 404, "NotFound", "the server could not find the requested resource");
-		g = jv_object_set(g, jv_string("kind"), jv_string("APIGroup"));
-		g = jv_object_set(g, jv_string("apiVersion"), jv_string("v1"));
-		return send_json(c, r, 200, g);
-	}
-	jv rl = resource_list(seg[1], seg[2]);
-	if (jv_array_length(kx_jv_get(jv_copy(rl), "resources")) == 0) {
-		jv_free(rl);
+	if (!jv_is_valid(doc))
 		return fail(c, r, 404, "NotFound", "the server could not find the requested resource");
-	}
-	return send_json(c, r, 200, rl);
+	char *s = kx_json_dump(doc, 0);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, "Content-Type", discovery_ctype(f));
+	MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
+	MHD_add_response_header(resp, "Vary", "Accept");
+	r->code = 200;
+	enum MHD_Result rc = MHD_queue_response(c, 200, resp);
+	MHD_destroy_response(resp);
+	return rc;
 }
 
 static enum MHD_Result version(struct MHD_Connection *c, struct req *r)
@@ -748,6 +640,52 @@ static void op_manager(struct MHD_Connection *c, struct op *o)
 	o->force = truthy(arg(c, "force"));
 }
 
+/* A dry run answers as the apiserver does: the object as the write would
+ * leave it, with the resourceVersion it has now (none for a create), not
+ * the revision the undone write took (kubectl diff shows that field). */
+static void dry_run_version(struct op *o)
+{
+	kx_err ke = KX_ERR_INIT;
+	jv obj;
+
+	if (jv_is_valid(o->answer)) {
+		obj = o->answer;
+	} else if (o->text) {
+		obj = kx_json_parse(o->text, strlen(o->text), &ke);
+		if (!jv_is_valid(obj)) {
+			jv_free(obj);
+			return;
+		}
+		free(o->text);
+		o->text = NULL;
+	} else {
+		return;
+	}
+	o->answer = jv_invalid();
+	jv rv = kx_jv_get(jv_copy(obj), "metadata.resourceVersion");
+	int has_rv = jv_get_kind(rv) == JV_KIND_STRING;
+	jv_free(rv);
+	if (has_rv) {
+		if (o->verb == OP_CREATE) {
+			obj = kx_jv_del(obj, "metadata.resourceVersion");
+		} else {
+			kx_buf key = KX_BUF_INIT;
+			rconn *rc = db_reader();
+			int64_t rev = 0;
+			char *s = NULL;
+			key_make(&key, o->k, o->ns, o->name);
+			if (rc)
+				s = db_get(rc, key.p, &rev);
+			db_reader_put(rc);
+			kx_buf_free(&key);
+			if (s)
+				obj = kx_jv_set(obj, "metadata.resourceVersion", jv_string_fmt("%lld", (long long)rev));
+			free(s);
+		}
+	}
+	o->answer = obj;
+}
+
 static enum MHD_Result run_op(struct MHD_Connection *c, struct req *r, struct op *o)
 {
 	wreq w = {.fn = op_run, .arg = o};
@@ -764,7 +702,10 @@ static enum MHD_Result run_op(struct MHD_Connection *c, struct req *r, struct op
 	}
 	w.dry_run = dry != NULL;
 	op_manager(c, o);
-	if (db_write(&w) < 0) {
+	int rc = db_write(&w);
+	if (rc == 0 && w.dry_run)
+		dry_run_version(o);
+	if (rc < 0) {
 		jv st = st_status(&w.err, o->k, o->name);
 		if (jv_get_kind(o->causes) == JV_KIND_ARRAY) {
 			st = kx_jv_set(st, "details.causes", o->causes);
@@ -803,24 +744,39 @@ static void op_init(struct op *o, const struct target *t, int verb)
 	snprintf(o->sub, sizeof o->sub, "%s", t->sub);
 }
 
-/* fieldValidation=Strict: refuse a field the kind's schema does not declare,
- * in Kubernetes' words. Ignore and Warn accept it (no warnings are sent). */
-static int check_fields(struct MHD_Connection *c, const kx_kind *k, jv obj, st_err *e)
+/* fieldValidation: Strict refuses the fields the kind's schema does not
+ * declare, Warn accepts them with one warning each (a Warning header on the
+ * answer, which kubectl prints), Ignore (the default) accepts them; each in
+ * Kubernetes' words. */
+static int check_fields(struct MHD_Connection *c, struct req *r, const kx_kind *k, jv obj, st_err *e)
 {
 	const char *fv = arg(c, "fieldValidation");
-	char path[512];
+	kx_buf list = KX_BUF_INIT;
+	int strict;
 
-	if (!fv || !*fv || !strcmp(fv, "Ignore") || !strcmp(fv, "Warn"))
+	if (!fv || !*fv || !strcmp(fv, "Ignore"))
 		return 0;
-	if (strcmp(fv, "Strict"))
+	strict = !strcmp(fv, "Strict");
+	if (!strict && strcmp(fv, "Warn"))
 		return st_fail(e, 400, "BadRequest",
 			       "fieldValidation: Unsupported value: \"%.100s\": supported values: "
 			       "\"Ignore\", \"Strict\", \"Warn\"", fv);
-	if (openapi_unknown_field(k, obj, path, sizeof path))
-		return st_fail(e, 400, "BadRequest",
-			       "%s in version \"%s\" cannot be handled as a %s: strict decoding error: "
-			       "unknown field \"%s\"", k->kind, k->version, k->kind, path);
-	return 0;
+	jv unknown = openapi_unknown_fields(k, obj);
+	jv_array_foreach(unknown, i, f)
+	{
+		if (strict)
+			kx_buf_addf(&list, "%sunknown field \"%s\"", i ? ", " : "", jv_string_value(f));
+		else
+			kx_buf_addf(&r->warn, "unknown field \"%s\"\n", jv_string_value(f));
+		jv_free(f);
+	}
+	jv_free(unknown);
+	int rc = list.len ? st_fail(e, 400, "BadRequest",
+				    "%s in version \"%s\" cannot be handled as a %s: strict decoding error: %s",
+				    k->kind, k->version, k->kind, list.p)
+			  : 0;
+	kx_buf_free(&list);
+	return rc;
 }
 
 static enum MHD_Result do_create(struct MHD_Connection *c, struct req *r, struct target *t)
@@ -831,7 +787,7 @@ static enum MHD_Result do_create(struct MHD_Connection *c, struct req *r, struct
 	char ns[256];
 
 	if (body_object(r, &obj, &e) < 0 || check_type(t->k, obj, &e) < 0 ||
-	    check_fields(c, t->k, obj, &e) < 0) {
+	    check_fields(c, r, t->k, obj, &e) < 0) {
 		if (e.code == 400 && jv_is_valid(obj))
 			jv_free(obj);
 		return send_err(c, r, &e, t->k, NULL);
@@ -847,7 +803,8 @@ static enum MHD_Result do_create(struct MHD_Connection *c, struct req *r, struct
 	}
 	obj = obj_defaults(t->k, obj, 1);
 	if (!*t->k->group && !strcmp(t->k->kind, "Pod")) {
-		jv st = kx_jv_get(jv_copy(obj), "status");
+		/* kubectl run sends "status": {} */
+		jv st = kx_jv_get(jv_copy(obj), "status.phase");
 		if (jv_get_kind(st) == JV_KIND_NULL) {
 			jv spec = kx_jv_get(jv_copy(obj), "spec");
 			obj = kx_jv_set(obj, "status.phase", jv_string("Pending"));
@@ -921,7 +878,7 @@ static enum MHD_Result do_update(struct MHD_Connection *c, struct req *r, struct
 			st_fail(&e, 400, "BadRequest", "a Scale must be a JSON object");
 		return send_err(c, r, &e, t->k, t->name);
 	}
-	if (!scale && check_fields(c, t->k, obj, &e) < 0) {
+	if (!scale && check_fields(c, r, t->k, obj, &e) < 0) {
 		jv_free(obj);
 		return send_err(c, r, &e, t->k, t->name);
 	}
@@ -959,7 +916,7 @@ static enum MHD_Result do_apply(struct MHD_Connection *c, struct req *r, struct 
 		return fail(c, r, 400, "BadRequest", "the applied configuration must be exactly one YAML document");
 	}
 	obj = jv_array_get(docs, 0);
-	if (check_type(t->k, obj, &e) < 0 || check_fields(c, t->k, obj, &e) < 0) {
+	if (check_type(t->k, obj, &e) < 0 || check_fields(c, r, t->k, obj, &e) < 0) {
 		jv_free(obj);
 		return send_err(c, r, &e, t->k, t->name);
 	}
@@ -1005,7 +962,7 @@ static enum MHD_Result do_patch(struct MHD_Connection *c, struct req *r, struct 
 		jv_free(obj);
 		return fail(c, r, 400, "BadRequest", "a merge patch must be a JSON object");
 	}
-	if (ptype != PATCH_JSON && !*t->sub && check_fields(c, t->k, obj, &e) < 0) {
+	if (ptype != PATCH_JSON && !*t->sub && check_fields(c, r, t->k, obj, &e) < 0) {
 		jv_free(obj);
 		return send_err(c, r, &e, t->k, t->name);
 	}
@@ -1235,6 +1192,19 @@ static enum MHD_Result route(struct MHD_Connection *c, struct req *r, const char
 		return strcmp(method, "GET") ? (free(m), not_allowed(c, r))
 					     : send_text(c, r, 200, m, strlen(m), "text/plain; version=0.0.4");
 	}
+	if (n == 2 && !strcmp(seg[0], "openapi") && !strcmp(seg[1], "v2")) {
+		/* kubectl asks for protobuf ("application/com.github.proto-openapi.spec.v2@v1.0+protobuf") */
+		const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
+		int proto = accept && strstr(accept, "application/com.github.proto-openapi.spec.v2");
+		size_t len;
+		if (strcmp(method, "GET"))
+			return not_allowed(c, r);
+		char *doc = openapi_v2(proto, &len);
+		if (!doc)
+			return fail(c, r, 500, "InternalError", "the OpenAPI v2 document could not be made");
+		return send_text(c, r, 200, doc, len,
+				 proto ? "application/com.github.proto-openapi.spec.v2.v1.0+protobuf" : "application/json");
+	}
 	if (n >= 2 && !strcmp(seg[0], "openapi") && !strcmp(seg[1], "v3")) {
 		char gv[512] = "";
 		size_t len;
@@ -1276,6 +1246,7 @@ enum MHD_Result api_handler(void *cls, struct MHD_Connection *c, const char *url
 		r->t0 = kx_now_ms();
 		r->verb = V_OTHER;
 		r->body.max = MAX_BODY;
+		r->warn.max = 64 * 1024;
 		if (cl && strtoull(cl, NULL, 10) > MAX_BODY)
 			r->too_large = 1;
 		*ctx = r;
@@ -1303,6 +1274,7 @@ void api_completed(void *cls, struct MHD_Connection *c, void **ctx, enum MHD_Req
 		return;
 	record(r);
 	kx_buf_free(&r->body);
+	kx_buf_free(&r->warn);
 	free(r);
 	*ctx = NULL;
 }

@@ -43,17 +43,25 @@ static jv gvk(const kx_kind *k)
 	return jv_object_set(o, jv_string("kind"), jv_string(k->kind));
 }
 
-static jv param(const char *name, const char *in, int required)
+/* A parameter of an operation: OpenAPI v3 puts its type under "schema",
+ * Swagger 2.0 (v2) beside its name. */
+static jv param(const char *name, const char *in, int required, int v2)
 {
 	jv p = jv_object_set(jv_object(), jv_string("name"), jv_string(name));
 	p = jv_object_set(p, jv_string("in"), jv_string(in));
 	if (required)
 		p = jv_object_set(p, jv_string("required"), jv_true());
+	if (v2)
+		return jv_object_set(p, jv_string("type"), jv_string("string"));
 	return jv_object_set(p, jv_string("schema"),
 			     jv_object_set(jv_object(), jv_string("type"), jv_string("string")));
 }
 
-static jv operation(const kx_kind *k, const char *action, const char *schema, int writes)
+/* One operation on kind k. Neither version declares the patch types an
+ * operation consumes: kubectl apply would then compute its strategic merge
+ * patches from these schemas, which lack the merge keys, instead of from
+ * the types compiled into kubectl. */
+static jv operation(const kx_kind *k, const char *action, const char *schema, int writes, int v2)
 {
 	jv op = jv_object();
 	char id[160];
@@ -64,18 +72,23 @@ static jv operation(const kx_kind *k, const char *action, const char *schema, in
 	op = jv_object_set(op, jv_string("x-kubernetes-group-version-kind"), gvk(k));
 	if (writes) {
 		jv ps = jv_array();
-		ps = jv_array_append(ps, param("dryRun", "query", 0));
-		ps = jv_array_append(ps, param("fieldManager", "query", 0));
-		ps = jv_array_append(ps, param("fieldValidation", "query", 0));
+		ps = jv_array_append(ps, param("dryRun", "query", 0, v2));
+		ps = jv_array_append(ps, param("fieldManager", "query", 0, v2));
+		ps = jv_array_append(ps, param("fieldValidation", "query", 0, v2));
 		op = jv_object_set(op, jv_string("parameters"), ps);
 	}
 	if (schema) {
 		jv ref = jv_object_set(jv_object(), jv_string("$ref"),
-				       jv_string_fmt("#/components/schemas/%s", schema));
-		jv content = jv_object_set(jv_object(), jv_string("application/json"),
-					   jv_object_set(jv_object(), jv_string("schema"), ref));
+				       jv_string_fmt("#/%s/%s", v2 ? "definitions" : "components/schemas", schema));
 		jv ok = jv_object_set(jv_object(), jv_string("description"), jv_string("OK"));
-		ok = jv_object_set(ok, jv_string("content"), content);
+		if (v2) {
+			ok = jv_object_set(ok, jv_string("schema"), ref);
+			op = jv_object_set(op, jv_string("produces"), jv_array_append(jv_array(), jv_string("application/json")));
+		} else {
+			jv content = jv_object_set(jv_object(), jv_string("application/json"),
+						   jv_object_set(jv_object(), jv_string("schema"), ref));
+			ok = jv_object_set(ok, jv_string("content"), content);
+		}
 		op = jv_object_set(op, jv_string("responses"),
 				   jv_object_set(jv_object(), jv_string("200"), ok));
 	}
@@ -95,7 +108,7 @@ static int has_verb(const kx_kind *k, const char *verb)
 	return 0;
 }
 
-static jv paths_of(const char *group, const char *version)
+static jv paths_of(const char *group, const char *version, int v2)
 {
 	jv paths = jv_object();
 
@@ -116,23 +129,23 @@ static jv paths_of(const char *group, const char *version)
 				    k->namespaced ? "namespaces/{namespace}/" : "", k->resource);
 		jv c = jv_object(), item = jv_object();
 		if (has_verb(k, "list"))
-			c = jv_object_set(c, jv_string("get"), operation(k, "list", NULL, 0));
+			c = jv_object_set(c, jv_string("get"), operation(k, "list", NULL, 0, v2));
 		if (has_verb(k, "create"))
-			c = jv_object_set(c, jv_string("post"), operation(k, "post", schema, 1));
+			c = jv_object_set(c, jv_string("post"), operation(k, "post", schema, 1, v2));
 		if (has_verb(k, "get"))
-			item = jv_object_set(item, jv_string("get"), operation(k, "get", schema, 0));
+			item = jv_object_set(item, jv_string("get"), operation(k, "get", schema, 0, v2));
 		if (has_verb(k, "update"))
-			item = jv_object_set(item, jv_string("put"), operation(k, "put", schema, 1));
+			item = jv_object_set(item, jv_string("put"), operation(k, "put", schema, 1, v2));
 		if (has_verb(k, "patch"))
-			item = jv_object_set(item, jv_string("patch"), operation(k, "patch", schema, 1));
+			item = jv_object_set(item, jv_string("patch"), operation(k, "patch", schema, 1, v2));
 		if (has_verb(k, "delete"))
-			item = jv_object_set(item, jv_string("delete"), operation(k, "delete", NULL, 0));
+			item = jv_object_set(item, jv_string("delete"), operation(k, "delete", NULL, 0, v2));
 		jv ps = jv_array();
 		if (k->namespaced)
-			ps = jv_array_append(ps, param("namespace", "path", 1));
+			ps = jv_array_append(ps, param("namespace", "path", 1, v2));
 		c = jv_object_set(c, jv_string("parameters"), jv_copy(ps));
 		item = jv_object_set(item, jv_string("parameters"),
-				     jv_array_append(ps, param("name", "path", 1)));
+				     jv_array_append(ps, param("name", "path", 1, v2)));
 		paths = jv_object_set(paths, jv_string(coll.p), c);
 		kx_buf_adds(&coll, "/{name}");
 		paths = jv_object_set(paths, jv_string(coll.p), item);
@@ -168,7 +181,7 @@ char *openapi_doc(const char *gv, size_t *len)
 			group[0] = 0;
 		else if (sscanf(gv, "apis/%127[^/]/%31[^/]", group, version) != 2)
 			return NULL;
-		jv paths = paths_of(group, version);
+		jv paths = paths_of(group, version, 0);
 		if (jv_object_length(jv_copy(paths)) == 0) {
 			jv_free(paths);
 			return NULL;
@@ -184,6 +197,99 @@ char *openapi_doc(const char *gv, size_t *len)
 	char *s = kx_json_dump(doc, 0);
 	*len = strlen(s);
 	return s;
+}
+
+/* ---- OpenAPI v2 ------------------------------------------------------------------ */
+
+/* A v3 schema as Swagger 2.0 writes it: references under #/definitions/,
+ * and a described reference ({"allOf": [REF], "description": ...}) as the
+ * reference with its description beside it, as Kubernetes serves it (and
+ * as kubectl's parser of the protobuf form accepts it). Consumes s. */
+static jv v2_schema(jv s)
+{
+	jv out = jv_object();
+
+	if (jv_get_kind(s) != JV_KIND_OBJECT) {
+		jv_free(out);
+		return s;
+	}
+	jv all = jv_object_get(jv_copy(s), jv_string("allOf"));
+	if (jv_get_kind(all) == JV_KIND_ARRAY && jv_array_length(jv_copy(all)) == 1) {
+		s = jv_object_merge(jv_object_delete(s, jv_string("allOf")), jv_array_get(jv_copy(all), 0));
+	}
+	jv_free(all);
+	jv_object_foreach(s, k, v)
+	{
+		const char *key = jv_string_value(k);
+		if (!strcmp(key, "$ref") && jv_get_kind(v) == JV_KIND_STRING) {
+			const char *name = strrchr(jv_string_value(v), '/');
+			jv r = jv_string_fmt("#/definitions/%s", name ? name + 1 : jv_string_value(v));
+			jv_free(v);
+			v = r;
+		} else if (!strcmp(key, "properties") && jv_get_kind(v) == JV_KIND_OBJECT) {
+			jv props = jv_object();
+			jv_object_foreach(v, pk, pv)
+				props = jv_object_set(props, pk, v2_schema(pv));
+			jv_free(v);
+			v = props;
+		} else if (!strcmp(key, "items") || !strcmp(key, "additionalProperties")) {
+			v = v2_schema(v);
+		}
+		out = jv_object_set(out, k, v);
+	}
+	jv_free(s);
+	return out;
+}
+
+static pthread_once_t v2_once = PTHREAD_ONCE_INIT;
+static char *v2_json, *v2_pb;
+static size_t v2_json_len, v2_pb_len;
+
+/* Both forms of /openapi/v2, made once: the paths of every group version
+ * from the kinds table and the definitions from the generated schemas. */
+static void v2_load(void)
+{
+	jv paths = jv_object(), defs = jv_object();
+	kx_buf pb = KX_BUF_INIT;
+
+	pthread_once(&once, load);
+	for (size_t i = 0; i < kx_kinds_count; i++) {
+		const kx_kind *k = &kx_kinds[i];
+		size_t j = 0;
+		while (j < i && (strcmp(kx_kinds[j].group, k->group) || strcmp(kx_kinds[j].version, k->version)))
+			j++;
+		if (j == i)
+			paths = jv_object_merge(paths, paths_of(k->group, k->version, 1));
+	}
+	jv_object_foreach(schemas, name, sch)
+		defs = jv_object_set(defs, name, v2_schema(sch));
+	jv doc = jv_object_set(jv_object(), jv_string("swagger"), jv_string("2.0"));
+	jv info = jv_object_set(jv_object(), jv_string("title"), jv_string("Kubernetes (kx)"));
+	info = jv_object_set(info, jv_string("version"), jv_string(KX_VERSION));
+	doc = jv_object_set(doc, jv_string("info"), info);
+	doc = jv_object_set(doc, jv_string("paths"), paths);
+	doc = jv_object_set(doc, jv_string("definitions"), defs);
+	if (openapi_v2_proto(&pb, jv_copy(doc)) == 0) {
+		v2_pb_len = pb.len;
+		v2_pb = kx_buf_steal(&pb);
+	}
+	kx_buf_free(&pb);
+	v2_json = kx_json_dump(doc, 0);
+	v2_json_len = strlen(v2_json);
+}
+
+char *openapi_v2(int proto, size_t *len)
+{
+	char *out;
+
+	pthread_once(&v2_once, v2_load);
+	if (proto && !v2_pb)
+		return NULL;
+	*len = proto ? v2_pb_len : v2_json_len;
+	out = malloc(*len ? *len : 1);
+	if (out)
+		memcpy(out, proto ? v2_pb : v2_json, *len);
+	return out;
 }
 
 /* ---- unknown fields --------------------------------------------------------- */
@@ -215,16 +321,19 @@ static jv resolve(jv s)
 	return s;
 }
 
-static int walk(jv v, jv schema, kx_buf *path)
+/* Append to *found the path of each field of v that schema does not
+ * declare, up to MAX_UNKNOWN of them. Consumes v and schema. */
+#define MAX_UNKNOWN 64
+static void walk(jv v, jv schema, kx_buf *path, jv *found)
 {
-	int found = 0;
 	size_t mark = path->len;
 
 	schema = resolve(schema);
 	if (jv_get_kind(schema) != JV_KIND_OBJECT ||
 	    kx_jv_bool(schema, "x-kubernetes-preserve-unknown-fields", 0)) {
+		jv_free(v);
 		jv_free(schema);
-		return 0;
+		return;
 	}
 	if (jv_get_kind(v) == JV_KIND_OBJECT) {
 		jv props = jv_object_get(jv_copy(schema), jv_string("properties"));
@@ -232,21 +341,20 @@ static int walk(jv v, jv schema, kx_buf *path)
 		jv_object_foreach(v, key, val)
 		{
 			const char *ks = jv_string_value(key);
-			if (!found && ks[0] != '$') {
+			if (ks[0] != '$' && jv_array_length(jv_copy(*found)) < MAX_UNKNOWN) {
 				kx_buf_addf(path, "%s%s", path->len ? "." : "", ks);
 				if (jv_get_kind(props) == JV_KIND_OBJECT) {
 					jv sub = jv_object_get(jv_copy(props), jv_copy(key));
 					if (!jv_is_valid(sub)) {
 						jv_free(sub);
-						found = 1;
+						*found = jv_array_append(*found, jv_string(path->p));
 					} else {
-						found = walk(jv_copy(val), sub, path);
+						walk(jv_copy(val), sub, path, found);
 					}
-				} else if (jv_is_valid(addl) && jv_get_kind(addl) == JV_KIND_OBJECT) {
-					found = walk(jv_copy(val), jv_copy(addl), path);
+				} else if (jv_get_kind(addl) == JV_KIND_OBJECT) {
+					walk(jv_copy(val), jv_copy(addl), path, found);
 				}
-				if (!found)
-					path->len = mark, path->p[mark] = 0;
+				path->len = mark, path->p[mark] = 0;
 			}
 			jv_free(key);
 			jv_free(val);
@@ -258,40 +366,33 @@ static int walk(jv v, jv schema, kx_buf *path)
 		if (jv_is_valid(items)) {
 			jv_array_foreach(v, i, el)
 			{
-				if (!found) {
-					kx_buf_addf(path, "[%d]", i);
-					found = walk(el, jv_copy(items), path);
-					if (!found)
-						path->len = mark, path->p[mark] = 0;
-				} else {
-					jv_free(el);
-				}
+				kx_buf_addf(path, "[%d]", i);
+				walk(el, jv_copy(items), path, found);
+				path->len = mark, path->p[mark] = 0;
 			}
 		}
 		jv_free(items);
 	}
 	jv_free(v);
 	jv_free(schema);
-	return found;
 }
 
-int openapi_unknown_field(const kx_kind *k, jv obj, char *path, size_t n)
+jv openapi_unknown_fields(const kx_kind *k, jv obj)
 {
 	char key[256];
 	kx_buf p = KX_BUF_INIT;
-	int found;
+	jv found = jv_array();
 
 	pthread_once(&once, load);
 	snprintf(key, sizeof key, "%s/%s/%s", k->group, k->version, k->kind);
 	jv name = jv_object_get(jv_copy(kinds), jv_string(key));
 	if (jv_get_kind(name) != JV_KIND_STRING) {
 		jv_free(name);
-		return 0;
+		return found;
 	}
 	jv schema = jv_object_get(jv_copy(schemas), name);
 	kx_buf_add(&p, "", 0);
-	found = walk(jv_copy(obj), schema, &p);
-	snprintf(path, n, "%s", kx_buf_str(&p));
+	walk(jv_copy(obj), schema, &p, &found);
 	kx_buf_free(&p);
 	return found;
 }

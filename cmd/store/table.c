@@ -25,21 +25,6 @@ static jv column_name(const char *h)
 	return jv_string(buf);
 }
 
-/* Does the array of header names hold h? (consumes neither) */
-static int has_column(jv names, jv h)
-{
-	jv_array_foreach(names, i, n)
-	{
-		int same = jv_equal(n, jv_copy(h));
-		if (same)
-			return 1;
-	}
-	return 0;
-}
-
-/* The wide header's columns; those not in the narrow one get priority 1,
- * which kubectl shows only with -o wide (an Event's SUBOBJECT and SOURCE
- * come before its MESSAGE, so the narrow header is not a prefix). */
 static jv columns(const kx_kind *k)
 {
 	jv narrow = kx_print_header(k, 0), wide = kx_print_header(k, KX_PRINT_WIDE), out = jv_array();
@@ -47,13 +32,18 @@ static jv columns(const kx_kind *k)
 	jv_array_foreach(wide, i, h)
 	{
 		const char *name = jv_string_value(h);
-		int priority = !has_column(narrow, h);
+		int shown = 0; /* without -o wide: not always a prefix (an Event's MESSAGE) */
+		jv_array_foreach(narrow, j, nh)
+		{
+			shown |= !strcmp(jv_string_value(nh), name);
+			jv_free(nh);
+		}
 		jv col = jv_object();
 		col = jv_object_set(col, jv_string("name"), column_name(name));
 		col = jv_object_set(col, jv_string("type"), jv_string("string"));
-		col = jv_object_set(col, jv_string("format"), jv_string(i == 0 ? "name" : ""));
+		col = jv_object_set(col, jv_string("format"), jv_string(!strcmp(name, "NAME") ? "name" : ""));
 		col = jv_object_set(col, jv_string("description"), jv_string(""));
-		col = jv_object_set(col, jv_string("priority"), jv_number(priority));
+		col = jv_object_set(col, jv_string("priority"), jv_number(shown ? 0 : 1));
 		out = jv_array_append(out, col);
 		jv_free(h);
 	}

@@ -44,6 +44,14 @@ service/web created" "apply creates, in kubectl's words"
 is "$(k apply -f "$T/app.yaml" 2>&1)" "deployment.apps/web unchanged
 service/web unchanged" "a second apply changes nothing"
 
+is "$(k diff -f "$T/app.yaml" 2>&1)" "" "kubectl diff after apply: no difference"
+sed 's/replicas: 2/replicas: 5/' "$T/app.yaml" >"$T/app5.yaml"
+k diff -f "$T/app5.yaml" >"$T/diff" 2>&1
+is "$(grep '^[-+] ' "$T/diff")" "-  generation: 1
++  generation: 2
+-  replicas: 2
++  replicas: 5" "kubectl diff shows the change and the generation it bumps, as against a cluster (a dry run keeps the resourceVersion)"
+
 # kubectl's default validation: the server validates fields (OpenAPI v3 says so)
 sed 's/image: busybox:1/image: busybox:1\n        imagex: oops/' "$T/app.yaml" >"$T/bad.yaml"
 out=$(k apply -f "$T/bad.yaml" 2>&1)
@@ -55,6 +63,7 @@ out=$(k explain deployment.spec.template.spec.containers.ports 2>&1)
 like "$out" "FIELD: ports <\[\]ContainerPort>" "explain reads the OpenAPI v3 schemas"
 like "$out" "containerPort.*<integer> -required-" "with the fields, their types and what is required"
 like "$(k explain pods 2>&1)" "KIND: +Pod" "explain pods"
+is "$(k explain deploy 2>&1 | grep -c ":return:\|:rtype:")" "0" "explain shows no docstring markup of the Python models"
 
 out=$(k get deploy 2>&1)
 like "$out" "^NAME +READY +UP-TO-DATE +AVAILABLE +AGE" "get deploy prints kubectl's deployment columns (server-side Table)"
@@ -90,6 +99,8 @@ like "$out" "Image: +busybox:2" "describe shows the pod template"
 api POST /api/v1/namespaces/default/pods \
 	'{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p1"},"spec":{"containers":[{"name":"c","image":"x"}]}}' >/dev/null
 like "$(k get pods -o wide 2>&1)" "p1 +0/1 +Pending +0 +[0-9]+s +<none> +<none>" "get pods -o wide: READY STATUS RESTARTS AGE IP NODE"
+is "$(k run p2 --image=busybox:1 2>&1)" "pod/p2 created" "kubectl run"
+like "$(k get pod p2 2>&1)" "p2 +0/1 +Pending +0 " "its pod is Pending (kubectl sends an empty status)"
 like "$(k describe pod p1 2>&1)" "Status: +Pending" "describe pod"
 like "$(k describe ns default 2>&1)" "Status: +Active" "describe namespace"
 
