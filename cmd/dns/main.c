@@ -166,8 +166,8 @@ static void *follow_thread(void *arg)
 	return NULL;
 }
 
-/* The first list of every kind, before anything is answered: an
- * unreachable store is an error here (exit 3), later only a wait. */
+/* The first list of every kind, before anything is answered (again from
+ * the start when it is tried again). */
 static int list_all(struct follower *fl, kx_err *e)
 {
 	kx_client *c = kx_client_new(server_url, e);
@@ -176,7 +176,10 @@ static int list_all(struct follower *fl, kx_err *e)
 		return -1;
 	for (size_t i = 0; i < NSOURCES; i++) {
 		fl[i].src = i;
+		jv_free(st.objs[i]);
 		st.objs[i] = jv_object();
+		free(fl[i].rv);
+		fl[i].rv = NULL;
 		jv items = kx_input_list(c, sources[i].path, sources[i].kind, &fl[i].rv, e);
 		if (!jv_is_valid(items)) {
 			jv_free(items);
@@ -410,8 +413,17 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	server_url = kx_server_url(server);
-	if (list_all(fl, &e) < 0)
-		goto out;
+	/* the store may not be up yet (at boot, from cron's @reboot, while it
+	 * restarts): wait for it, as the other daemons do, saying so once; a
+	 * store that answers with an error is an error (exit 4) */
+	for (int said = 0; list_all(fl, &e) < 0; said = 1) {
+		if (e.status != KX_EUNREACH)
+			goto out;
+		if (!said)
+			kx_log_error("%s; trying again every second", e.msg);
+		kx_err_clear(&e);
+		sleep(1);
+	}
 	pthread_mutex_lock(&st.mu);
 	st.dirty = 0;
 	jv objs = snapshot();

@@ -252,9 +252,19 @@ like "$(kx-dns -f "$T/empty.json" --listen nowhere 2>&1)" '^kx-dns: --listen: "n
 fails "a port in use fails" 1 kx-dns -f "$T/empty.json" --listen "127.0.0.1:$PORT" --upstream none
 fails "a bad --upstream is a usage error" 2 kx-dns -f "$T/empty.json" --upstream 'not an address'
 fails "a bad --ttl too" 2 kx-dns --ttl -3
-fails "an unreachable store at start exits 3" 3 kx-dns --server http://127.0.0.1:1 --listen 127.0.0.1:0 --upstream none
-like "$(kx-dns --server http://127.0.0.1:1 --listen 127.0.0.1:0 --upstream none 2>&1)" \
-	"^kx-dns: cannot list api/v1/services: .*127.0.0.1:1" "naming the store"
+# a store not up yet (a boot, cron's @reboot): kx-dns says so once, waits,
+# and answers once the store is there
+SP=$(free_port)
+bg kx-dns --server "http://127.0.0.1:$SP" --listen 127.0.0.1:0 --upstream none 2>"$T/wait.log"
+WAITER=$BG_PID
+ok "a store not up yet is waited for" wait_for 3 grep -q "cannot list api/v1/services: .*127.0.0.1:$SP.*; trying again every second" "$T/wait.log"
+sleep 1.5
+is "$(grep -c 'trying again' "$T/wait.log")" 1 "saying so once"
+mkdir -p "$T/late"
+bg kx-store --listen "127.0.0.1:$SP" --data "$T/late" 2>/dev/null
+ok "kx-dns answers once the store is up" wait_for 10 grep -q 'listening on 127.0.0.1:' "$T/wait.log"
+WP=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$T/wait.log")
+like "$(dig @127.0.0.1 -p "${WP:-1}" +short kubernetes.default.svc.cluster.local 2>&1; dig @127.0.0.1 -p "${WP:-1}" +noall +comments nothere.default.svc.cluster.local 2>&1)" "NXDOMAIN" "from the store"
 ok "--help" kx-dns --help
 like "$(kx-dns --complete)" "--cluster-domain=" "--complete lists the options"
 . "$TOP/completions/kx.bash"

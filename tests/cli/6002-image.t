@@ -74,7 +74,6 @@ open(layout + "/index.json", "w").write(json.dumps(idx))
 print(md)
 PY
 
-free_port() { $PY -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 
 # registry NAME [htpasswd-file]: a docker-registry on a free loopback port;
 # sets REG (host:port) and REG_ROOT.

@@ -6,6 +6,7 @@
 #   skip_all REASON         skips the whole file (prints why)
 #   store_start [ARGS]      starts kx-store on a free loopback port; sets KX_SERVER
 #   bg CMD...               starts CMD in the background, killed on exit
+#   free_port               prints a free TCP port on 127.0.0.1
 #   done_testing            prints the plan; the exit status says if all passed
 # Every test runs in its own $T (a temporary directory removed at exit), and
 # everything it started is killed by PID when it ends, pass or fail.
@@ -111,6 +112,14 @@ wait_for() {
 		[ "$i" -ge $((secs * 10)) ] && return 1
 		sleep 0.1
 	done
+}
+
+# A free TCP port on loopback, from the kernel (free when asked: a server
+# started on it a moment later gets it, unless another takes it first).
+free_port() {
+	local py=python3
+	[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+	$py -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'
 }
 
 # Start kx-store on a free loopback port with its data under $T/store (or
