@@ -15,7 +15,7 @@ mkdir -p "$KX_LOGS"
 echo "$KX_DATA/node $(hostname)" >"$T/roots"
 reboot=$(sed -n 's/^@reboot //p' "$CRONTAB")
 minute=$(sed -n 's/^\* \* \* \* \* //p' "$CRONTAB")
-is "$(printf '%s\n' "$reboot" | wc -l)" 2 "two @reboot lines (the store, the prober)"
+is "$(printf '%s\n' "$reboot" | wc -l)" 3 "three @reboot lines (the store, cluster DNS, the prober)"
 is "$(printf '%s\n' "$minute" | wc -l)" 4 "four every-minute lines"
 like "$minute" 'kx-schedule-once.*--lock' "the scheduler's pass takes a lock"
 like "$minute" 'kx-reconcile.*--lock' "the controllers' pass takes a lock"
@@ -52,6 +52,9 @@ ok "one-shot passes alone bring the Service up on its cluster IP" answers
 save_uids
 is "$(inns kx-get deployment web -o json | jq -r '.status.availableReplicas')" 2 "the Deployment is available with 2 replicas"
 is "$(inns kx-get pods -o json | jq '[.items[] | select(.status.phase=="Running")] | length')" 2 "two pods run"
+like "$(inns dig +short @10.244.0.1 web.default.svc.cluster.local)" "^$ip\$" "kx-dns from @reboot answers the Service's name"
+ctr=$(kx-container list | awk -v d="$KX_DATA/node/pods/" 'index($4, d) == 1 && /-httpd-/ {print $1; exit}')
+like "$(kx-container exec "${ctr:-none}" -- wget -q -O- http://web/ 2>&1)" 'Hello from a pod' "a pod reaches the Service by its short name"
 
 # idempotent: another round changes nothing in the store
 rv1=$(inns curl -s http://127.0.0.1:8080/api/v1/namespaces/default/pods | jq -r .metadata.resourceVersion)
