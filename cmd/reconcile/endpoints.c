@@ -136,12 +136,28 @@ static jv sort_by(jv arr, const char *path)
 	return out;
 }
 
+/* The DNS hostname a pod's endpoint carries for svc: its spec.hostname when
+ * its spec.subdomain names the service (so that kx-dns answers
+ * hostname.svc.ns.svc.DOMAIN), as Kubernetes' endpoints controllers do;
+ * "" when none. */
+static const char *endpoint_hostname(jv svc, jv pod, char *buf, size_t n)
+{
+	char sub[256], name[256];
+
+	if (!*rc_str(pod, "spec.hostname", buf, n) ||
+	    strcmp(rc_str(pod, "spec.subdomain", sub, sizeof sub), rc_str(svc, "metadata.name", name, sizeof name)))
+		buf[0] = 0;
+	return buf;
+}
+
 /* Groups for one service: {"<ports json>": {"ports": [...], "ready": [pod...],
- * "notready": [pod...]}}. Pods are candidates already selected. */
+ * "notready": [pod...]}}. Pods are candidates already selected; each one
+ * whose endpoint has a hostname for svc carries it as a top-level
+ * "hostname" (a key no pod has of its own). */
 static jv groups_for(jv svc, jv pods)
 {
 	jv groups = jv_object();
-	char ip[64];
+	char ip[64], host[256];
 
 	jv_array_foreach(pods, i, pod) {
 		jv ports;
@@ -155,6 +171,8 @@ static jv groups_for(jv svc, jv pods)
 			jv_free(pod);
 			continue;
 		}
+		if (*endpoint_hostname(svc, pod, host, sizeof host))
+			pod = jv_object_set(pod, jv_string("hostname"), jv_string(host));
 		jv key = jv_dump_string(jv_copy(ports), 0);
 		jv g = jv_object_get(jv_copy(groups), jv_copy(key));
 		if (!jv_is_valid(g)) {
@@ -178,6 +196,8 @@ static jv address(jv pod)
 	jv a = jv_object();
 
 	a = jv_object_set(a, jv_string("ip"), jv_string(rc_str(pod, "status.podIP", b, sizeof b)));
+	if (*rc_str(pod, "hostname", b, sizeof b))
+		a = jv_object_set(a, jv_string("hostname"), jv_string(b));
 	if (*rc_str(pod, "spec.nodeName", b, sizeof b))
 		a = jv_object_set(a, jv_string("nodeName"), jv_string(b));
 	return jv_object_set(a, jv_string("targetRef"), target_ref(pod));
@@ -403,6 +423,8 @@ static jv slice_endpoints(jv g)
 			c = jv_object_set(c, jv_string("serving"), jv_bool(w == 0));
 			c = jv_object_set(c, jv_string("terminating"), jv_false());
 			e = jv_object_set(e, jv_string("conditions"), c);
+			if (*rc_str(p, "hostname", b, sizeof b))
+				e = jv_object_set(e, jv_string("hostname"), jv_string(b));
 			if (*rc_str(p, "spec.nodeName", b, sizeof b))
 				e = jv_object_set(e, jv_string("nodeName"), jv_string(b));
 			e = jv_object_set(e, jv_string("targetRef"), target_ref(p));

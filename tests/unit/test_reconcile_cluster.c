@@ -214,6 +214,31 @@ static void test_endpoints(void)
 	jv_free(acts);
 	jv_free(nopods);
 
+	/* a pod whose spec.subdomain names the service: its endpoint carries
+	 * its spec.hostname (for DNS); one naming another subdomain does not */
+	jv hw = J("{\"services\":[" SVC("db", "\"selector\":{\"app\":\"web\"},", "[{\"port\":5432}]") "],"
+		  "\"pods\":[" EPOD("db-0", "10.0.0.5", "True", "[]") "," EPOD("db-1", "10.0.0.6", "True", "[]") "],"
+		  "\"endpoints\":[],\"endpointslices\":[]}");
+	jv hp = kx_jv_get(jv_copy(hw), "pods");
+	hp = jv_array_set(hp, 0, kx_jv_set(kx_jv_set(jv_array_get(jv_copy(hp), 0), "spec.hostname", jv_string("db-0")),
+					  "spec.subdomain", jv_string("db")));
+	hp = jv_array_set(hp, 1, kx_jv_set(kx_jv_set(jv_array_get(jv_copy(hp), 1), "spec.hostname", jv_string("db-1")),
+					  "spec.subdomain", jv_string("other")));
+	hw = jv_object_set(hw, jv_string("pods"), hp);
+	acts = rc_endpoints_decide(hw, &conf);
+	a = find(acts, "create", "Endpoints", 0);
+	is_str(S(a, "object.subsets.0.addresses.0.hostname"), "db-0", "Endpoints: the pod's hostname, its subdomain the service");
+	is_str(S(a, "object.subsets.0.addresses.1.hostname"), "", "Endpoints: none for a pod of another subdomain");
+	jv_free(a);
+	jv_free(acts);
+	acts = rc_endpointslice_decide(hw, &conf);
+	a = find(acts, "create", "EndpointSlice", 0);
+	is_str(S(a, "object.endpoints.0.hostname"), "db-0", "EndpointSlice: the same hostname");
+	is_str(S(a, "object.endpoints.1.hostname"), "", "EndpointSlice: none for the other");
+	jv_free(a);
+	jv_free(acts);
+	jv_free(hw);
+
 	/* the service goes: its Endpoints go */
 	jv svcs = J("[" SVC("manual", "", "[{\"port\":80}]") "]");
 	w = jv_object_set(w, jv_string("services"), svcs);
