@@ -9,10 +9,13 @@
 . "$(dirname "$0")/9000-cluster-lib.sh"
 
 D=$T/data
-# (without make check's MAKEFLAGS, which carry its B=build/asan to sub-makes)
+# in a user's plain environment: under make check, the environment carries
+# its B=build/asan (in MAKEFLAGS and as a variable of its own), with which
+# make run would relink bin/ from the sanitizer build's objects, under the
+# other tests' feet
 run() {
-	exec nsenter --net=/run/netns/"$NS" env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
-		KX_DATA="$D" KX_NODE=c$$ make -s -C "$TOP" run
+	exec nsenter --net=/run/netns/"$NS" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		HOME="${HOME:-/root}" KX_DATA="$D" KX_NODE=c$$ make -s -C "$TOP" run
 }
 bg run >"$T/run.log" 2>&1
 RUN=$BG_PID
