@@ -138,10 +138,45 @@ static int verdict_eq(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
+/* The hairpin set's elements are shared: two service ports (or two
+ * services) with the same endpoint both hold "A . A". One that goes away
+ * from a changed fragment stays while any fragment of the new ruleset,
+ * changed or not, still holds it. A few are looked for by walking the
+ * ruleset; past that, all of its pairs go into a map once. */
+typedef struct pairs {
+	hmap all;
+	int built, looked;
+} pairs;
+
+static int still_shared(pairs *p, const px_ruleset *r, const px_elem *el)
+{
+	if (px_set_kind_by_name(el->set) != SK_PAIRS || !el->addr)
+		return 0;
+	if (!p->built && ++p->looked > 8) {
+		for (size_t i = 0; i < r->n; i++)
+			for (size_t j = 0; j < r->frags[i]->nelems; j++) {
+				const px_elem *e = &r->frags[i]->elems[j];
+				if (e->addr && !strcmp(e->set, el->set))
+					hput(&p->all, e->addr, e);
+			}
+		p->built = 1;
+	}
+	if (p->built)
+		return hget(&p->all, el->addr) != NULL;
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t j = 0; j < r->frags[i]->nelems; j++) {
+			const px_elem *e = &r->frags[i]->elems[j];
+			if (e->addr && !strcmp(e->addr, el->addr) && !strcmp(e->set, el->set))
+				return 1;
+		}
+	return 0;
+}
+
 int px_diff(px_ops *ops, const px_ruleset *old, const px_ruleset *new)
 {
 	side o = {0}, n = {0};
 	keys k = {0};
+	pairs shared = {0};
 	size_t i = 0, j = 0;
 
 	memset(ops, 0, sizeof *ops);
@@ -181,9 +216,10 @@ int px_diff(px_ops *ops, const px_ruleset *old, const px_ruleset *new)
 		for (size_t x = 0; x < fr->nchains; x++) {
 			const px_chain *c = &fr->chains[x];
 			const px_chain *was = hget(&o.chains, c->name);
-			/* a regular chain's name says what it holds: same name,
-			 * same rules; a base chain is compared by its hash */
-			int changed = was && c->hook != PX_HOOK_NONE && was->hash != c->hash;
+			/* same name, other rules: refilled in place (a regular
+			 * chain, whose hash the kernel keeps in "versions") or
+			 * made again (a base chain, whose comment holds it) */
+			int changed = was && was->hash != c->hash;
 			if (!was)
 				op_add(ops, OP_ADD_CHAIN, c, NULL, NULL);
 			else if (changed)
@@ -212,7 +248,8 @@ int px_diff(px_ops *ops, const px_ruleset *old, const px_ruleset *new)
 				op_add(ops, OP_DEL_CHAIN, &fr->chains[x], NULL, NULL);
 			}
 		for (size_t x = 0; x < fr->nelems; x++)
-			if (!hget(&n.elems, elem_key(&k, &fr->elems[x])))
+			if (!hget(&n.elems, elem_key(&k, &fr->elems[x])) &&
+			    !still_shared(&shared, new, &fr->elems[x]))
 				op_add(ops, OP_DEL_ELEM, NULL, NULL, &fr->elems[x]);
 	}
 
@@ -232,6 +269,7 @@ int px_diff(px_ops *ops, const px_ruleset *old, const px_ruleset *new)
 	}
 	side_free(&o);
 	side_free(&n);
+	free(shared.all.v);
 	for (size_t x = 0; x < k.n; x++)
 		free(k.v[x]);
 	free(k.v);
