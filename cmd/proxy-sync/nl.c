@@ -199,6 +199,16 @@ static size_t elem_key_bytes(int family, const px_elem *el, int kind, unsigned c
 		memcpy(k, v, 8);
 		return 8;
 	}
+	if (kind == SK_ENDPOINTS) {
+		/* "HI . LO . INDEX": three numgen values, host byte order */
+		unsigned int v[3] = {0, 0, 0};
+		uint32_t u[3];
+		sscanf(el->addr ? el->addr : "", "%u . %u . %u", &v[0], &v[1], &v[2]);
+		for (int i = 0; i < 3; i++)
+			u[i] = v[i];
+		memcpy(k, u, 12);
+		return 12;
+	}
 	if (kind == SK_PAIRS) {
 		int a = addr_bytes(family, el->addr, k);
 		n = a < 0 ? (family == 6 ? 16 : 4) : (size_t)a;
@@ -215,6 +225,22 @@ static size_t elem_key_bytes(int family, const px_elem *el, int kind, unsigned c
 	n += 4;
 	k[n] = (unsigned char)(el->port >> 8);
 	k[n + 1] = (unsigned char)el->port;
+	return n + 4;
+}
+
+/* An endpoints element's data, "ADDR . PORT": the address, then the port in
+ * network order padded to 4. Returns its length. */
+static size_t endpoint_bytes(int family, const char *text, unsigned char *d)
+{
+	char addr[64] = "";
+	int port = 0;
+	size_t n = family == 6 ? 16 : 4;
+
+	memset(d, 0, 20);
+	sscanf(text ? text : "", "%63s . %d", addr, &port);
+	addr_bytes(family, addr, d);
+	d[n] = (unsigned char)(port >> 8);
+	d[n + 1] = (unsigned char)port;
 	return n + 4;
 }
 
@@ -276,7 +302,22 @@ static const unsigned char ud_map[] = {0, 4, 0, 0, 0, 0, 1, 4, 0, 0, 0, 0, 3, 8,
 				       0, 4, 13, 0, 0, 0, 1, 0, 6, 4, 0, 0, 0, 0};
 static const unsigned char ud_addr[] = {0, 4, 2, 0, 0, 0};
 static const unsigned char ud_state[] = {0, 4, 0, 0, 0, 0, 3, 8, 0, 4, 13, 0, 0, 0, 1, 0};
-static const unsigned char ud_anon_data[] = {0, 4, 1, 0, 0, 0, 1, 4, 0, 0, 0, 0, 6, 4, 0, 0, 0, 0};
+/* "typeof numgen random mod 1 . numgen random mod 1 . numgen random mod 1 :
+ * ip daddr . th dport" (and ip6), as nft 1.0.6 writes it */
+static const unsigned char ud_endpoints4[] = {
+	0, 4, 0, 0, 0, 0, 1, 4, 0, 0, 0, 0, 3, 92, 0, 4, 13, 0, 0, 0, 1, 84, 0, 26, 0, 4, 23, 0,
+	0, 0, 1, 18, 0, 4, 1, 0, 0, 0, 1, 4, 1, 0, 0, 0, 2, 4, 0, 0, 0, 0, 1, 26, 0, 4, 23, 0,
+	0, 0, 1, 18, 0, 4, 1, 0, 0, 0, 1, 4, 1, 0, 0, 0, 2, 4, 0, 0, 0, 0, 2, 26, 0, 4, 23, 0,
+	0, 0, 1, 18, 0, 4, 1, 0, 0, 0, 1, 4, 1, 0, 0, 0, 2, 4, 0, 0, 0, 0, 4, 52, 0, 4, 13, 0,
+	0, 0, 1, 44, 0, 20, 0, 4, 7, 0, 0, 0, 1, 12, 0, 4, 12, 0, 0, 0, 1, 4, 12, 0, 0, 0, 1,
+	20, 0, 4, 7, 0, 0, 0, 1, 12, 0, 4, 11, 0, 0, 0, 1, 4, 2, 0, 0, 0, 6, 4, 0, 0, 0, 0};
+static const unsigned char ud_endpoints6[] = {
+	0, 4, 0, 0, 0, 0, 1, 4, 0, 0, 0, 0, 3, 92, 0, 4, 13, 0, 0, 0, 1, 84, 0, 26, 0, 4, 23, 0,
+	0, 0, 1, 18, 0, 4, 1, 0, 0, 0, 1, 4, 1, 0, 0, 0, 2, 4, 0, 0, 0, 0, 1, 26, 0, 4, 23, 0,
+	0, 0, 1, 18, 0, 4, 1, 0, 0, 0, 1, 4, 1, 0, 0, 0, 2, 4, 0, 0, 0, 0, 2, 26, 0, 4, 23, 0,
+	0, 0, 1, 18, 0, 4, 1, 0, 0, 0, 1, 4, 1, 0, 0, 0, 2, 4, 0, 0, 0, 0, 4, 52, 0, 4, 13, 0,
+	0, 0, 1, 44, 0, 20, 0, 4, 7, 0, 0, 0, 1, 12, 0, 4, 13, 0, 0, 0, 1, 4, 9, 0, 0, 0, 1, 20,
+	0, 4, 7, 0, 0, 0, 1, 12, 0, 4, 11, 0, 0, 0, 1, 4, 2, 0, 0, 0, 6, 4, 0, 0, 0, 0};
 
 static struct nftnl_set *new_set(int family, const char *name)
 {
@@ -309,6 +350,17 @@ static void b_add_set(batch *b, const px_set *ps, const px_op *op)
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 16);
 		nftnl_set_set_data(s, NFTNL_SET_USERDATA, ud_map, sizeof ud_map);
+		break;
+	case SK_ENDPOINTS:
+		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, (4u << 12) | (4u << 6) | 4u);
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 12);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, ((v6 ? 8u : 7u) << 6) | 13u);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, v6 ? 20 : 8);
+		if (v6)
+			nftnl_set_set_data(s, NFTNL_SET_USERDATA, ud_endpoints6, sizeof ud_endpoints6);
+		else
+			nftnl_set_set_data(s, NFTNL_SET_USERDATA, ud_endpoints4, sizeof ud_endpoints4);
 		break;
 	case SK_PAIRS:
 		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, 0);
@@ -372,54 +424,6 @@ static struct nftnl_set_elem *verdict_elem(const void *key, size_t klen, const c
 static size_t elem_size(const char *chain)
 {
 	return 96 + (chain ? strlen(chain) : 0);
-}
-
-/* numgen inc mod N map { 0 : addr . port, ... }: an anonymous constant map
- * created in the same batch, referenced by its id. */
-static uint32_t b_anon_map(batch *b, const px_rule *pr, const px_op *op)
-{
-	struct nftnl_set *s = new_set(b->family, "__map%d");
-	struct nlmsghdr *nlh;
-	uint32_t id = ++b->set_id;
-	int v6 = b->family == 6;
-	size_t alen = v6 ? 16 : 4;
-
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_MAP);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, 4);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 4);
-	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, ((v6 ? 8u : 7u) << 6) | 13u);
-	nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, (uint32_t)alen + 4);
-	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
-	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, (uint32_t)pr->ntargets);
-	nftnl_set_set_data(s, NFTNL_SET_USERDATA, ud_anon_data, sizeof ud_anon_data);
-	nlh = b_msg(b, 4096, NFT_MSG_NEWSET, NLM_F_CREATE, op);
-	nftnl_set_nlmsg_build_payload(nlh, s);
-	b_done(b, nlh);
-	nftnl_set_free(s);
-	/* the elements, in messages whose nested list stays under 64 KiB */
-	for (size_t i = 0; i < pr->ntargets;) {
-		size_t bytes = 0, j = i;
-		s = new_set(b->family, "__map%d");
-		nftnl_set_set_u32(s, NFTNL_SET_ID, id);
-		for (; j < pr->ntargets && bytes < ELEMS_MAX_BYTES; j++) {
-			uint32_t k = (uint32_t)j;
-			unsigned char data[20] = {0};
-			struct nftnl_set_elem *el = nftnl_set_elem_alloc();
-			addr_bytes(b->family, pr->targets[j], data);
-			data[alen] = (unsigned char)(pr->tports[j] >> 8);
-			data[alen + 1] = (unsigned char)pr->tports[j];
-			nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, &k, 4);
-			nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, data, (uint32_t)alen + 4);
-			nftnl_set_elem_add(s, el);
-			bytes += elem_size(NULL);
-		}
-		nlh = b_msg(b, 4096 + bytes, NFT_MSG_NEWSETELEM, NLM_F_CREATE, op);
-		nftnl_set_elems_nlmsg_build_payload(nlh, s);
-		b_done(b, nlh);
-		nftnl_set_free(s);
-		i = j;
-	}
-	return id;
 }
 
 static void cidr_bytes(int family, const char *cidr, unsigned char *a, int *plen)
@@ -609,15 +613,36 @@ static void encode_rule(batch *b, struct nftnl_rule *r, const px_rule *pr, const
 		break;
 	}
 	case RK_MAP_DNAT: {
-		uint32_t id = b_anon_map(b, pr, op);
-		struct nftnl_expr *e = nftnl_expr_alloc("numgen");
+		/* the chain's id: two numgen "random mod 1" that are their offsets */
+		uint32_t id[2] = {pr->hi, pr->lo};
+		struct nftnl_expr *e;
 		e_l4proto_is(r, pr->proto);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_NG_MODULUS, (uint32_t)pr->ntargets);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_NG_TYPE, NFT_NG_INCREMENTAL);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_NG_OFFSET, 0);
+		for (int i = 0; i < 2; i++) {
+			e = nftnl_expr_alloc("numgen");
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, i ? NFT_REG32_01 : NFT_REG_1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NG_MODULUS, 1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NG_TYPE, NFT_NG_RANDOM);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NG_OFFSET, id[i]);
+			add(r, e);
+		}
+		if (pr->lb == PX_LB_SH) {
+			e = nftnl_expr_alloc("hash");
+			e_addr(r, fam, 1, NFT_REG32_07);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SREG, NFT_REG32_07);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_DREG, NFT_REG32_02);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_LEN, v6 ? 16 : 4);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_MODULUS, (uint32_t)pr->mod);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SEED, pr->seed);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_TYPE, NFT_HASH_JENKINS);
+		} else {
+			e = nftnl_expr_alloc("numgen");
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, NFT_REG32_02);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NG_MODULUS, (uint32_t)pr->mod);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NG_TYPE,
+					   pr->lb == PX_LB_RR ? NFT_NG_INCREMENTAL : NFT_NG_RANDOM);
+		}
 		add(r, e);
-		e_lookup(r, NFT_REG_1, NFT_REG_1, "__map%d", id);
+		e_lookup(r, NFT_REG_1, NFT_REG_1, pr->set, 0);
 		e = nftnl_expr_alloc("nat");
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, (uint32_t)nfproto(fam));
@@ -637,7 +662,7 @@ static void b_rules(batch *b, const px_chain *c, const px_op *op)
 		const px_rule *pr = &c->rules[i];
 		set_table_chain(r, b->family, c->name);
 		encode_rule(b, r, pr, op); /* may add an anonymous map first */
-		nlh = b_msg(b, 4096 + 300 * pr->ntargets, NFT_MSG_NEWRULE,
+		nlh = b_msg(b, 4096, NFT_MSG_NEWRULE,
 			    NLM_F_CREATE | NLM_F_APPEND, op);
 		nftnl_rule_nlmsg_build_payload(nlh, r);
 		b_done(b, nlh);
@@ -702,7 +727,15 @@ static size_t b_elems(batch *b, const px_ops *ops, size_t i)
 			nftnl_set_elem_add(s, verdict_elem(k, kl, type == NFT_MSG_NEWSETELEM
 									 ? o->elem->verdict
 									 : NULL));
-		else {
+		else if (o->set_kind == SK_ENDPOINTS) {
+			struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+			unsigned char d[20];
+			nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, k, (uint32_t)kl);
+			if (type == NFT_MSG_NEWSETELEM)
+				nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, d,
+						   (uint32_t)endpoint_bytes(b->family, o->elem->verdict, d));
+			nftnl_set_elem_add(s, el);
+		} else {
 			struct nftnl_set_elem *el = nftnl_set_elem_alloc();
 			nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, k, (uint32_t)kl);
 			nftnl_set_elem_add(s, el);
@@ -1032,6 +1065,22 @@ static int elem_cb(const struct nlmsghdr *nlh, void *arg)
 		const char *verdict = NULL;
 		if (!k)
 			continue;
+		if (d->set_kind == SK_ENDPOINTS) {
+			uint32_t v[3];
+			uint32_t dl = 0;
+			const unsigned char *data = nftnl_set_elem_get(el, NFTNL_SET_ELEM_DATA, &dl);
+			char text[80];
+			if (kl < 12 || !data || dl < (uint32_t)alen + 2)
+				continue;
+			memcpy(v, k, 12);
+			snprintf(addr, sizeof addr, "%u . %u . %u", v[0], v[1], v[2]);
+			inet_ntop(d->family == 6 ? AF_INET6 : AF_INET, data, text, 64);
+			snprintf(text + strlen(text), sizeof text - strlen(text), " . %d",
+				 (data[alen] << 8) | data[alen + 1]);
+			px_frag_elem(d->f, d->set, px_frag_str(d->f, addr), 0, 0,
+				     px_frag_str(d->f, text));
+			continue;
+		}
 		if (d->set_kind == SK_STATE || d->set_kind == SK_VERSIONS) {
 			uint32_t v[2];
 			if (kl < 8)

@@ -103,7 +103,10 @@ enum px_rk {
 	RK_DNAT,                   /* [update @SET { ip saddr }] meta l4proto P dnat to ADDR:PORT */
 	RK_NG_DNAT,                /* numgen random mod MOD VAL [update...] meta l4proto P dnat to ... */
 	RK_HASH_DNAT,              /* jhash ip saddr mod MOD seed SEED VAL [update...] ... dnat to ... */
-	RK_MAP_DNAT,               /* meta l4proto P dnat ip to numgen inc mod N map { 0 : A . PORT, ... } */
+	RK_MAP_DNAT,               /* meta l4proto P dnat ip to ID . PICK map @SET, where ID is
+	                              numgen random mod 1 offset HI . numgen random mod 1 offset LO
+	                              (a constant nft can write) and PICK numgen random|inc mod MOD
+	                              or jhash ip saddr mod MOD seed SEED */
 };
 
 typedef struct px_rule {
@@ -113,11 +116,10 @@ typedef struct px_rule {
 	const char *set2;
 	const char *addr;    /* address or CIDR */
 	int proto, port;
-	int mod, val;        /* RK_NG_DNAT, RK_HASH_DNAT */
-	uint32_t seed;       /* RK_HASH_DNAT */
-	const char **targets;/* RK_MAP_DNAT: endpoint addresses ... */
-	const int *tports;   /* ... and their ports */
-	size_t ntargets;
+	int mod, val;        /* RK_NG_DNAT, RK_HASH_DNAT, RK_MAP_DNAT */
+	int lb;              /* RK_MAP_DNAT: enum px_lb */
+	uint32_t seed;       /* RK_HASH_DNAT, RK_MAP_DNAT with PX_LB_SH */
+	uint32_t hi, lo;     /* RK_MAP_DNAT: the chain's id in the endpoints map */
 } px_rule;
 
 enum px_hook { PX_HOOK_NONE = -1, PX_HOOK_PREROUTING = 0, PX_HOOK_INPUT = 1,
@@ -143,6 +145,7 @@ enum px_setk {
 	SK_STATE,     /* mark . mark: the hash of the whole ruleset, one element */
 	SK_PAIRS,     /* addr . addr: each endpoint twice, for hairpin traffic */
 	SK_VERSIONS,  /* mark . mark: a regular chain's name hash . its content hash */
+	SK_ENDPOINTS, /* chain id hi . lo . index : addr . port (typeof numgen ...) */
 };
 
 typedef struct px_set {
@@ -153,9 +156,9 @@ typedef struct px_set {
 
 typedef struct px_elem {
 	const char *set;
-	const char *addr;   /* NULL for SK_PORT_MAP */
+	const char *addr;   /* NULL for SK_PORT_MAP; SK_ENDPOINTS: the key, "HI . LO . INDEX" */
 	int proto, port;    /* 0 for SK_ADDRS */
-	const char *verdict;/* goto CHAIN for maps; NULL for sets */
+	const char *verdict;/* goto CHAIN for maps; NULL for sets; SK_ENDPOINTS: "ADDR . PORT" */
 } px_elem;
 
 /* What one service port (or the fixed skeleton, key "") brings to the table.

@@ -213,13 +213,10 @@ static uint64_t chain_hash(const px_chain *c, int family, uint64_t salt)
 
 	for (size_t j = 0; j < c->nrules; j++) {
 		const px_rule *r = &c->rules[j];
-		int v[6] = {r->kind, r->proto, r->port, r->mod, r->val, (int)r->seed};
+		int v[9] = {r->kind, r->proto, r->port, r->mod, r->val, r->lb, (int)r->seed,
+			    (int)r->hi, (int)r->lo};
 		h = px_hash(h, v, sizeof v);
 		h = hash_str(hash_str(hash_str(hash_str(h, r->chain), r->set), r->set2), r->addr);
-		for (size_t k = 0; k < r->ntargets; k++) {
-			h = hash_str(h, r->targets[k]);
-			h = px_hash(h, &r->tports[k], sizeof r->tports[k]);
-		}
 	}
 	h = px_hash(h, &salt, sizeof salt);
 	return h ? h : 1;
@@ -293,6 +290,7 @@ static px_frag *skeleton(int family, const px_opts *o)
 	px_frag_set(f, "state", SK_STATE, 0);
 	px_frag_set(f, "hairpin", SK_PAIRS, 0);
 	px_frag_set(f, "versions", SK_VERSIONS, 0);
+	px_frag_set(f, "endpoints", SK_ENDPOINTS, 0);
 	if (local_set) {
 		px_frag_set(f, "nodeport-ips", SK_ADDRS, 0);
 		for (size_t i = 0; i < o->nnodeport_ips; i++)
@@ -351,26 +349,32 @@ static void pick_chain(px_frag *f, px_chain *c, const px_svc *s, const px_port *
 			r->proto = p->proto;
 			r->port = e->port;
 		}
-	if (s->lb == PX_LB_RR && !s->affinity && n > 1) {
-		/* rr needs one counter for the service: one numgen into a map */
+	if (!s->affinity) {
+		/* one rule: the chain's id and a pick are the key into the
+		 * endpoints map, whose elements say where to; a moved endpoint
+		 * changes one element and no rule */
+		uint64_t id = px_hash(PX_HASH_INIT, c->name, strlen(c->name));
 		px_rule *r = add_rule(c, RK_MAP_DNAT);
-		int *ports = arena_alloc(&f->arena, n * sizeof *ports);
+		r->set = "endpoints";
 		r->proto = p->proto;
-		r->targets = arena_alloc(&f->arena, n * sizeof *r->targets);
+		r->lb = s->lb;
+		r->mod = (int)n;
+		r->seed = seed;
+		r->hi = (uint32_t)(id >> 32);
+		r->lo = (uint32_t)id;
 		for (size_t i = 0; i < n; i++) {
-			r->targets[i] = astr(f, "%s", p->eps[idx[i]].addr);
-			ports[i] = p->eps[idx[i]].port;
+			const px_ep *e = &p->eps[idx[i]];
+			px_frag_elem(f, "endpoints", astr(f, "%u . %u . %zu", r->hi, r->lo, i), 0, 0,
+				     astr(f, "%s . %d", e->addr, e->port));
 		}
-		r->tports = ports;
-		r->ntargets = n;
 		return;
 	}
-	/* random: endpoint i with probability 1/(n-i) among those left, which
-	 * is 1/n each, as iptables' statistic rules do; sh: the same hash of
-	 * the client address in every rule (rr with affinity picks at random:
-	 * a rule that also records the client cannot share one counter). No
-	 * set: the kernel finds a set by walking all of the table's sets, which
-	 * makes a batch of 10,000 services quadratic. */
+	/* ClientIP affinity: a rule per endpoint, as the rule that picks one
+	 * also records the client in that endpoint's set. random: endpoint i
+	 * with probability 1/(n-i) among those left, which is 1/n each, as
+	 * iptables' statistic rules do; sh: the same hash of the client
+	 * address in every rule; rr picks at random here (a rule that also
+	 * records the client cannot share one counter). */
 	for (size_t i = 0; i < n; i++) {
 		const px_ep *e = &p->eps[idx[i]];
 		int last = i + 1 == n;
@@ -668,11 +672,14 @@ int px_render_rule(kx_buf *b, int family, const px_rule *r)
 		kx_buf_addf(b, "jhash %s saddr mod %d seed 0x%x %d ", ip, r->mod, r->seed, r->val);
 		return render_dnat(b, family, r);
 	case RK_MAP_DNAT:
-		kx_buf_addf(b, "meta l4proto %s dnat %s to numgen inc mod %zu map { ",
-			    px_proto_name(r->proto), ip, r->ntargets);
-		for (size_t i = 0; i < r->ntargets; i++)
-			kx_buf_addf(b, "%s%zu : %s . %d", i ? ", " : "", i, r->targets[i], r->tports[i]);
-		return kx_buf_adds(b, " }");
+		kx_buf_addf(b, "meta l4proto %s dnat %s to numgen random mod 1 offset %u . "
+			       "numgen random mod 1 offset %u . ",
+			    px_proto_name(r->proto), ip, r->hi, r->lo);
+		if (r->lb == PX_LB_SH)
+			kx_buf_addf(b, "jhash %s saddr mod %d seed 0x%x", ip, r->mod, r->seed);
+		else
+			kx_buf_addf(b, "numgen %s mod %d", r->lb == PX_LB_RR ? "inc" : "random", r->mod);
+		return kx_buf_addf(b, " map @%s", r->set);
 	}
 	return -1;
 }
@@ -686,6 +693,8 @@ int px_render_key(kx_buf *b, const px_elem *el, int kind)
 		return kx_buf_addf(b, "%s . %d", px_proto_name(el->proto), el->port);
 	case SK_PAIRS:
 		return kx_buf_addf(b, "%s . %s", el->addr, el->addr);
+	case SK_ENDPOINTS:
+		return kx_buf_adds(b, el->addr);
 	default:
 		return kx_buf_adds(b, el->addr);
 	}
@@ -713,6 +722,8 @@ int px_set_kind_by_name(const char *name)
 		return SK_PAIRS;
 	if (!strcmp(name, "versions"))
 		return SK_VERSIONS;
+	if (!strcmp(name, "endpoints"))
+		return SK_ENDPOINTS;
 	return SK_ADDRS;
 }
 
@@ -757,7 +768,9 @@ static void render_set(kx_buf *b, const px_ruleset *r, const px_set *s)
 	const char *addr = r->family == 6 ? "ipv6_addr" : "ipv4_addr";
 	size_t n = 0;
 
-	kx_buf_addf(b, "\t%s %s {\n", s->kind == SK_SVC_MAP || s->kind == SK_PORT_MAP ? "map" : "set",
+	kx_buf_addf(b, "\t%s %s {\n",
+		    s->kind == SK_SVC_MAP || s->kind == SK_PORT_MAP || s->kind == SK_ENDPOINTS ? "map"
+											  : "set",
 		    s->name);
 	switch (s->kind) {
 	case SK_SVC_MAP:
@@ -780,6 +793,11 @@ static void render_set(kx_buf *b, const px_ruleset *r, const px_set *s)
 	case SK_PAIRS:
 		kx_buf_addf(b, "\t\ttype %s . %s\n", addr, addr);
 		break;
+	case SK_ENDPOINTS:
+		kx_buf_addf(b, "\t\ttypeof numgen random mod 1 . numgen random mod 1 . "
+			       "numgen random mod 1 : %s daddr . th dport\n",
+			    r->family == 6 ? "ip6" : "ip");
+		break;
 	}
 	if (s->kind == SK_PAIRS) {
 		render_pairs(b, r, s);
@@ -793,7 +811,9 @@ static void render_set(kx_buf *b, const px_ruleset *r, const px_set *s)
 				continue;
 			kx_buf_adds(b, n++ ? ",\n\t\t\t     " : "\t\telements = { ");
 			px_render_key(b, el, s->kind);
-			if (s->kind == SK_SVC_MAP || s->kind == SK_PORT_MAP) {
+			if (s->kind == SK_ENDPOINTS)
+				kx_buf_addf(b, " : %s", el->verdict);
+			else if (s->kind == SK_SVC_MAP || s->kind == SK_PORT_MAP) {
 				if (el->verdict)
 					kx_buf_addf(b, " : goto %s", el->verdict);
 				else
