@@ -295,8 +295,10 @@ int px_ops_render(kx_buf *b, const px_ops *ops)
 		if (op->elem) {
 			kx_buf_addf(b, " %s ", op->elem->set);
 			px_render_key(b, op->elem, op->set_kind);
-			if (op->kind == OP_ADD_ELEM && (op->set_kind == SK_SVC_MAP ||
-							 op->set_kind == SK_PORT_MAP))
+			if (op->kind == OP_ADD_ELEM && op->set_kind == SK_ENDPOINTS)
+				kx_buf_addf(b, " : %s", op->elem->verdict);
+			else if (op->kind == OP_ADD_ELEM && (op->set_kind == SK_SVC_MAP ||
+							      op->set_kind == SK_PORT_MAP))
 				kx_buf_addf(b, " : %s%s", op->elem->verdict ? "goto " : "drop",
 					    op->elem->verdict ? op->elem->verdict : "");
 		}
