@@ -7,6 +7,7 @@
  *
  * Fragments (one per service port) whose keys and hashes are equal are
  * skipped whole; only the changed ones are compared by name. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,11 +173,65 @@ static int still_shared(pairs *p, const px_ruleset *r, const px_elem *el)
 	return 0;
 }
 
+/* An endpoints shard goes only when no fragment of the new ruleset still
+ * declares it (shards are few: walking the fragments is cheap enough). */
+static int set_still_shared(const px_ruleset *r, const px_set *s)
+{
+	if (s->kind != SK_ENDPOINTS)
+		return 0;
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t j = 0; j < r->frags[i]->nsets; j++)
+			if (!strcmp(r->frags[i]->sets[j].name, s->name))
+				return 1;
+	return 0;
+}
+
+/* Within the ops of one kind (already together), put the elements of one
+ * set next to each other, sets in the order they first come: nl.c sends a
+ * run of elements of one set as one message, and a message per fragment
+ * and set would be tens of thousands. */
+static void group_elems(px_ops *ops, int kind)
+{
+	size_t lo = 0, hi, ngroups = 0;
+	hmap groups = {0};
+
+	while (lo < ops->n && ops->ops[lo].kind != kind)
+		lo++;
+	for (hi = lo; hi < ops->n && ops->ops[hi].kind == kind; hi++)
+		;
+	if (hi - lo < 2)
+		return;
+	size_t *g = malloc((hi - lo) * sizeof *g), *count;
+	for (size_t i = lo; i < hi; i++) {
+		const char *set = ops->ops[i].elem->set;
+		uintptr_t id = (uintptr_t)hget(&groups, set);
+		if (!id) {
+			id = ++ngroups;
+			hput(&groups, set, (const void *)id);
+		}
+		g[i - lo] = id - 1;
+	}
+	count = calloc(ngroups + 1, sizeof *count);
+	for (size_t i = 0; i < hi - lo; i++)
+		count[g[i] + 1]++;
+	for (size_t i = 1; i <= ngroups; i++)
+		count[i] += count[i - 1];
+	px_op *sorted = malloc((hi - lo) * sizeof *sorted);
+	for (size_t i = 0; i < hi - lo; i++)
+		sorted[count[g[i]]++] = ops->ops[lo + i];
+	memcpy(ops->ops + lo, sorted, (hi - lo) * sizeof *sorted);
+	free(sorted);
+	free(count);
+	free(g);
+	free(groups.v);
+}
+
 int px_diff(px_ops *ops, const px_ruleset *old, const px_ruleset *new)
 {
 	side o = {0}, n = {0};
 	keys k = {0};
 	pairs shared = {0};
+	hmap added = {0}, deleted = {0};
 	size_t i = 0, j = 0;
 
 	memset(ops, 0, sizeof *ops);
@@ -208,6 +263,9 @@ int px_diff(px_ops *ops, const px_ruleset *old, const px_ruleset *new)
 		for (size_t x = 0; x < fr->nsets; x++) {
 			const px_set *s = &fr->sets[x];
 			const px_set *was = hget(&o.sets, s->name);
+			if (!was && hget(&added, s->name))
+				continue; /* a shared set two changed fragments bring */
+			hput(&added, s->name, s);
 			if (was && (was->kind != s->kind || was->timeout != s->timeout))
 				op_add(ops, OP_DEL_SET_EARLY, NULL, was, NULL);
 			if (!was || was->kind != s->kind || was->timeout != s->timeout)
@@ -240,8 +298,11 @@ int px_diff(px_ops *ops, const px_ruleset *old, const px_ruleset *new)
 	for (size_t f = 0; f < o.n; f++) {
 		const px_frag *fr = o.frags[f];
 		for (size_t x = 0; x < fr->nsets; x++)
-			if (!hget(&n.sets, fr->sets[x].name))
+			if (!hget(&n.sets, fr->sets[x].name) && !hget(&deleted, fr->sets[x].name) &&
+			    !set_still_shared(new, &fr->sets[x])) {
+				hput(&deleted, fr->sets[x].name, &fr->sets[x]);
 				op_add(ops, OP_DEL_SET, NULL, &fr->sets[x], NULL);
+			}
 		for (size_t x = 0; x < fr->nchains; x++)
 			if (!hget(&n.chains, fr->chains[x].name)) {
 				op_add(ops, OP_FLUSH_CHAIN, &fr->chains[x], NULL, NULL);
@@ -266,10 +327,14 @@ int px_diff(px_ops *ops, const px_ruleset *old, const px_ruleset *new)
 		free(ops->ops);
 		ops->ops = sorted;
 		ops->cap = ops->n;
+		group_elems(ops, OP_DEL_ELEM);
+		group_elems(ops, OP_ADD_ELEM);
 	}
 	side_free(&o);
 	side_free(&n);
 	free(shared.all.v);
+	free(added.v);
+	free(deleted.v);
 	for (size_t x = 0; x < k.n; x++)
 		free(k.v[x]);
 	free(k.v);

@@ -290,7 +290,6 @@ static px_frag *skeleton(int family, const px_opts *o)
 	px_frag_set(f, "state", SK_STATE, 0);
 	px_frag_set(f, "hairpin", SK_PAIRS, 0);
 	px_frag_set(f, "versions", SK_VERSIONS, 0);
-	px_frag_set(f, "endpoints", SK_ENDPOINTS, 0);
 	if (local_set) {
 		px_frag_set(f, "nodeport-ips", SK_ADDRS, 0);
 		for (size_t i = 0; i < o->nnodeport_ips; i++)
@@ -350,12 +349,20 @@ static void pick_chain(px_frag *f, px_chain *c, const px_svc *s, const px_port *
 			r->port = e->port;
 		}
 	if (!s->affinity) {
-		/* one rule: the chain's id and a pick are the key into the
+		/* one rule: the chain's id and a pick are the key into an
 		 * endpoints map, whose elements say where to; a moved endpoint
-		 * changes one element and no rule */
+		 * changes one element and no rule. The maps are 256 shards by
+		 * id, shared by the chains whose ids fall in them: every
+		 * element added to a map is checked against every rule that
+		 * looks it up, so one map for all would be quadratic. */
 		uint64_t id = px_hash(PX_HASH_INIT, c->name, strlen(c->name));
 		px_rule *r = add_rule(c, RK_MAP_DNAT);
-		r->set = "endpoints";
+		r->set = astr(f, "endpoints-%02x", (unsigned)(id >> 56));
+		int have = 0;
+		for (size_t i = 0; i < f->nsets && !have; i++)
+			have = !strcmp(f->sets[i].name, r->set);
+		if (!have)
+			px_frag_set(f, r->set, SK_ENDPOINTS, 0);
 		r->proto = p->proto;
 		r->lb = s->lb;
 		r->mod = (int)n;
@@ -364,7 +371,7 @@ static void pick_chain(px_frag *f, px_chain *c, const px_svc *s, const px_port *
 		r->lo = (uint32_t)id;
 		for (size_t i = 0; i < n; i++) {
 			const px_ep *e = &p->eps[idx[i]];
-			px_frag_elem(f, "endpoints", astr(f, "%u . %u . %zu", r->hi, r->lo, i), 0, 0,
+			px_frag_elem(f, r->set, astr(f, "%u . %u . %zu", r->hi, r->lo, i), 0, 0,
 				     astr(f, "%s . %d", e->addr, e->port));
 		}
 		return;
@@ -722,9 +729,77 @@ int px_set_kind_by_name(const char *name)
 		return SK_PAIRS;
 	if (!strcmp(name, "versions"))
 		return SK_VERSIONS;
-	if (!strcmp(name, "endpoints"))
+	if (!strncmp(name, "endpoints-", 10))
 		return SK_ENDPOINTS;
 	return SK_ADDRS;
+}
+
+/* Each named set once, with its elements, whatever fragments bring them:
+ * a set several fragments share (an endpoints-XX shard) is declared once. */
+typedef struct set_ix {
+	const px_set *set;
+	const px_elem **elems;
+	size_t n, cap;
+} set_ix;
+
+typedef struct sets_ix {
+	set_ix *v;
+	size_t n;
+	size_t *slot; /* open addressing over v, by name; (size_t)-1 empty */
+	size_t cap;
+} sets_ix;
+
+static size_t ix_find(const sets_ix *x, const char *name)
+{
+	size_t i = (size_t)px_hash(PX_HASH_INIT, name, strlen(name)) & (x->cap - 1);
+
+	while (x->slot[i] != (size_t)-1 && strcmp(x->v[x->slot[i]].set->name, name))
+		i = (i + 1) & (x->cap - 1);
+	return i;
+}
+
+static void sets_index(sets_ix *x, const px_ruleset *r)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		total += r->frags[i]->nsets;
+	x->cap = 64;
+	while (x->cap < 2 * total + 2)
+		x->cap *= 2;
+	x->slot = malloc(x->cap * sizeof *x->slot);
+	memset(x->slot, 0xff, x->cap * sizeof *x->slot);
+	x->v = calloc(total + 1, sizeof *x->v);
+	x->n = 0;
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t j = 0; j < r->frags[i]->nsets; j++) {
+			size_t k = ix_find(x, r->frags[i]->sets[j].name);
+			if (x->slot[k] != (size_t)-1)
+				continue;
+			x->slot[k] = x->n;
+			x->v[x->n++].set = &r->frags[i]->sets[j];
+		}
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t j = 0; j < r->frags[i]->nelems; j++) {
+			const px_elem *el = &r->frags[i]->elems[j];
+			size_t k = ix_find(x, el->set);
+			if (x->slot[k] == (size_t)-1)
+				continue;
+			set_ix *si = &x->v[x->slot[k]];
+			if (si->n == si->cap) {
+				si->cap = si->cap ? 2 * si->cap : 8;
+				si->elems = realloc(si->elems, si->cap * sizeof *si->elems);
+			}
+			si->elems[si->n++] = el;
+		}
+}
+
+static void sets_free(sets_ix *x)
+{
+	for (size_t i = 0; i < x->n; i++)
+		free(x->v[i].elems);
+	free(x->v);
+	free(x->slot);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -734,22 +809,13 @@ static int cmp_str(const void *a, const void *b)
 
 /* The hairpin pairs, sorted, each once: service ports that share an
  * endpoint each bring its pair. */
-static void render_pairs(kx_buf *b, const px_ruleset *r, const px_set *s)
+static void render_pairs(kx_buf *b, const set_ix *si)
 {
-	const char **v = NULL;
-	size_t n = 0, cap = 0, out = 0;
+	size_t n = si->n, out = 0;
+	const char **v = malloc((n + 1) * sizeof *v);
 
-	for (size_t i = 0; i < r->n; i++)
-		for (size_t j = 0; j < r->frags[i]->nelems; j++) {
-			const px_elem *el = &r->frags[i]->elems[j];
-			if (strcmp(el->set, s->name))
-				continue;
-			if (n == cap) {
-				cap = cap ? 2 * cap : 64;
-				v = realloc(v, cap * sizeof *v);
-			}
-			v[n++] = el->addr;
-		}
+	for (size_t i = 0; i < n; i++)
+		v[i] = si->elems[i]->addr;
 	if (n)
 		qsort(v, n, sizeof *v, cmp_str);
 	for (size_t i = 0; i < n; i++) {
@@ -763,8 +829,9 @@ static void render_pairs(kx_buf *b, const px_ruleset *r, const px_set *s)
 	free(v);
 }
 
-static void render_set(kx_buf *b, const px_ruleset *r, const px_set *s)
+static void render_set(kx_buf *b, const px_ruleset *r, const set_ix *si)
 {
+	const px_set *s = si->set;
 	const char *addr = r->family == 6 ? "ipv6_addr" : "ipv4_addr";
 	size_t n = 0;
 
@@ -800,26 +867,23 @@ static void render_set(kx_buf *b, const px_ruleset *r, const px_set *s)
 		break;
 	}
 	if (s->kind == SK_PAIRS) {
-		render_pairs(b, r, s);
+		render_pairs(b, si);
 		kx_buf_adds(b, "\t}\n");
 		return;
 	}
-	for (size_t i = 0; i < r->n; i++)
-		for (size_t j = 0; j < r->frags[i]->nelems; j++) {
-			const px_elem *el = &r->frags[i]->elems[j];
-			if (strcmp(el->set, s->name))
-				continue;
-			kx_buf_adds(b, n++ ? ",\n\t\t\t     " : "\t\telements = { ");
-			px_render_key(b, el, s->kind);
-			if (s->kind == SK_ENDPOINTS)
-				kx_buf_addf(b, " : %s", el->verdict);
-			else if (s->kind == SK_SVC_MAP || s->kind == SK_PORT_MAP) {
-				if (el->verdict)
-					kx_buf_addf(b, " : goto %s", el->verdict);
-				else
-					kx_buf_adds(b, " : drop");
-			}
+	for (size_t i = 0; i < si->n; i++) {
+		const px_elem *el = si->elems[i];
+		kx_buf_adds(b, n++ ? ",\n\t\t\t     " : "\t\telements = { ");
+		px_render_key(b, el, s->kind);
+		if (s->kind == SK_ENDPOINTS)
+			kx_buf_addf(b, " : %s", el->verdict);
+		else if (s->kind == SK_SVC_MAP || s->kind == SK_PORT_MAP) {
+			if (el->verdict)
+				kx_buf_addf(b, " : goto %s", el->verdict);
+			else
+				kx_buf_adds(b, " : drop");
 		}
+	}
 	if (n)
 		kx_buf_adds(b, " }\n");
 	kx_buf_adds(b, "\t}\n");
@@ -853,9 +917,11 @@ int px_render_nft(kx_buf *b, const px_ruleset *r)
 	kx_buf_addf(b, "# kx-proxy-sync: the whole table, replaced atomically\n");
 	kx_buf_addf(b, "table %s %s\ndelete table %s %s\ntable %s %s {\n", fam, PX_TABLE, fam,
 		    PX_TABLE, fam, PX_TABLE);
-	for (size_t i = 0; i < r->n; i++)
-		for (size_t j = 0; j < r->frags[i]->nsets; j++)
-			render_set(b, r, &r->frags[i]->sets[j]);
+	sets_ix x;
+	sets_index(&x, r);
+	for (size_t i = 0; i < x.n; i++)
+		render_set(b, r, &x.v[i]);
+	sets_free(&x);
 	for (size_t i = 0; i < r->n; i++)
 		for (size_t j = 0; j < r->frags[i]->nchains; j++)
 			render_chain(b, r->family, &r->frags[i]->chains[j]);
