@@ -202,6 +202,33 @@ static px_ruleset *build_text(const char *text, const px_opts *o, px_model *m)
 	return px_rules_build(m, 4, o);
 }
 
+/* The kernel's view of r: one fragment holding everything, each chain
+ * with the hash its comment or its "versions" element gives, but the
+ * chains named with forget_prefix, whose version the kernel lost. */
+static px_ruleset *flatten(const px_ruleset *r, const char *forget_prefix)
+{
+	px_ruleset *flat = px_ruleset_new(4);
+	px_frag *f = px_frag_new("");
+
+	for (size_t i = 0; i < r->n; i++) {
+		px_frag *g = r->frags[i];
+		for (size_t j = 0; j < g->nchains; j++) {
+			px_chain *ch = px_frag_chain(f, g->chains[j].name);
+			int forget = forget_prefix &&
+				     !strncmp(ch->name, forget_prefix, strlen(forget_prefix));
+			ch->hook = g->chains[j].hook;
+			ch->hash = forget ? 0 : g->chains[j].hash;
+		}
+		for (size_t j = 0; j < g->nsets; j++)
+			px_frag_set(f, g->sets[j].name, g->sets[j].kind, g->sets[j].timeout);
+		for (size_t j = 0; j < g->nelems; j++)
+			px_frag_elem(f, g->elems[j].set, g->elems[j].addr, g->elems[j].proto,
+				     g->elems[j].port, g->elems[j].verdict);
+	}
+	px_ruleset_add(flat, f);
+	return flat;
+}
+
 static void test_diff(void)
 {
 	px_opts o = opts_n1();
@@ -238,22 +265,7 @@ static void test_diff(void)
 	free(t2);
 
 	/* and back, through the kernel's view: one fragment holding everything */
-	px_ruleset *flat = px_ruleset_new(4);
-	px_frag *f = px_frag_new("");
-	for (size_t i = 0; i < a->n; i++) {
-		px_frag *g = a->frags[i];
-		for (size_t j = 0; j < g->nchains; j++) {
-			px_chain *ch = px_frag_chain(f, g->chains[j].name);
-			ch->hook = g->chains[j].hook;
-			ch->hash = g->chains[j].hash; /* regular ones: from "versions" */
-		}
-		for (size_t j = 0; j < g->nsets; j++)
-			px_frag_set(f, g->sets[j].name, g->sets[j].kind, g->sets[j].timeout);
-		for (size_t j = 0; j < g->nelems; j++)
-			px_frag_elem(f, g->elems[j].set, g->elems[j].addr, g->elems[j].proto,
-				     g->elems[j].port, g->elems[j].verdict);
-	}
-	px_ruleset_add(flat, f);
+	px_ruleset *flat = flatten(a, NULL);
 	px_diff(&ops, flat, a);
 	is_int(ops.n, 0, "against the kernel's view of the same table: no operations");
 	px_ops_free(&ops);
@@ -361,22 +373,7 @@ static void test_layout(void)
 	px_ops_free(&ops);
 
 	/* the kernel's view of a chain with no element in versions: refilled */
-	px_ruleset *flat = px_ruleset_new(4);
-	px_frag *f = px_frag_new("");
-	for (size_t i = 0; i < a->n; i++) {
-		px_frag *g = a->frags[i];
-		for (size_t j = 0; j < g->nchains; j++) {
-			px_chain *ch = px_frag_chain(f, g->chains[j].name);
-			ch->hook = g->chains[j].hook;
-			ch->hash = strncmp(ch->name, "svc-", 4) ? g->chains[j].hash : 0;
-		}
-		for (size_t j = 0; j < g->nsets; j++)
-			px_frag_set(f, g->sets[j].name, g->sets[j].kind, g->sets[j].timeout);
-		for (size_t j = 0; j < g->nelems; j++)
-			px_frag_elem(f, g->elems[j].set, g->elems[j].addr, g->elems[j].proto,
-				     g->elems[j].port, g->elems[j].verdict);
-	}
-	px_ruleset_add(flat, f);
+	px_ruleset *flat = flatten(a, "svc-");
 	px_diff(&ops, flat, a);
 	ok(count_ops(&ops, OP_REPLACE_CHAIN) == 2 && count_ops(&ops, OP_ADD_RULES) == 2 &&
 		   ops.n == 4,
