@@ -237,7 +237,6 @@ uint32_t px_chain_name_hash(const char *name)
  * do not show, such as the affinity sets' timeout. */
 static void frag_seal(px_frag *f, int family, uint64_t salt)
 {
-	kx_buf b = KX_BUF_INIT;
 	uint64_t h = PX_HASH_INIT;
 
 	h = px_hash(h, f->key, strlen(f->key) + 1);
@@ -257,20 +256,18 @@ static void frag_seal(px_frag *f, int family, uint64_t salt)
 		h = px_hash(h, c->name, strlen(c->name) + 1);
 		h = px_hash(h, &c->hash, sizeof c->hash);
 	}
+	/* fields, not text: this runs for every element of every pass */
 	for (size_t i = 0; i < f->nsets; i++) {
-		kx_buf_reset(&b);
-		kx_buf_addf(&b, "%s %d %d\n", f->sets[i].name, f->sets[i].kind, f->sets[i].timeout);
-		h = px_hash(h, b.p, b.len);
+		int v[2] = {f->sets[i].kind, f->sets[i].timeout};
+		h = px_hash(hash_str(h, f->sets[i].name), v, sizeof v);
 	}
 	for (size_t i = 0; i < f->nelems; i++) {
 		const px_elem *el = &f->elems[i];
-		kx_buf_reset(&b);
-		kx_buf_addf(&b, "%s %s %d %d %s\n", el->set, el->addr ? el->addr : "", el->proto,
-			    el->port, el->verdict ? el->verdict : "");
-		h = px_hash(h, b.p, b.len);
+		int v[2] = {el->proto, el->port};
+		h = hash_str(hash_str(hash_str(h, el->set), el->addr), el->verdict);
+		h = px_hash(h, v, sizeof v);
 	}
 	f->hash = h;
-	kx_buf_free(&b);
 }
 
 /* The skeleton: base chains, the shared maps, reject and masquerade. The
