@@ -661,7 +661,7 @@ static void b_rules(batch *b, const px_chain *c, const px_op *op)
 		struct nlmsghdr *nlh;
 		const px_rule *pr = &c->rules[i];
 		set_table_chain(r, b->family, c->name);
-		encode_rule(b, r, pr, op); /* may add an anonymous map first */
+		encode_rule(b, r, pr, op);
 		nlh = b_msg(b, 4096, NFT_MSG_NEWRULE,
 			    NLM_F_CREATE | NLM_F_APPEND, op);
 		nftnl_rule_nlmsg_build_payload(nlh, r);

@@ -8,10 +8,11 @@
  *                                    vmap @service-nodeports
  *   service-ips elements         CLUSTERIP . tcp . 80 : goto svc-NS/NAME/tcp/PORT
  *   svc-...                      marks traffic from outside the cluster CIDR,
- *                                then picks an endpoint and DNATs in the same
- *                                rule: one rule per endpoint with numgen random
- *                                or jhash ip saddr, or (rr) one rule, numgen inc
- *                                into an anonymous map of address . port
+ *                                then picks an endpoint and DNATs in one rule:
+ *                                dnat to ID . PICK map @endpoints-XX, ID the
+ *                                chain's, PICK numgen random|inc or jhash ip
+ *                                saddr; the elements are address . port
+ *                                (ClientIP affinity: a rule per endpoint)
  *   ext-...                      NodePort and external IPs: marks for
  *                                masquerade (Cluster policy), or sends to
  *                                local endpoints only (Local)
@@ -23,8 +24,9 @@
  * Why: the kernel validates the jump/goto graph of the whole table when a
  * batch adds a rule with a NAT (or any checked) expression, and the cost is
  * the size of that graph. With a chain per endpoint it was 110,000 chains at
- * 10,000 services; here it is one chain per service port, and a changed
- * endpoint rewrites its service's chain in place (same name, same map
+ * 10,000 services; here it is one chain per service port. An endpoint that
+ * moves changes an element of a data map, which is never checked; one that
+ * comes or goes rewrites its service's chain in place (same name, same map
  * element): no jump or goto is added at all. Since a regular chain keeps its
  * name, its version lives in the set "versions" (name hash . content hash),
  * which a one-shot run reads back with the elements.
