@@ -7,6 +7,7 @@
  *
  * Fragments (one per service port) whose keys and hashes are equal are
  * skipped whole; only the changed ones are compared by name. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,10 +139,99 @@ static int verdict_eq(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
+/* The hairpin set's elements are shared: two service ports (or two
+ * services) with the same endpoint both hold "A . A". One that goes away
+ * from a changed fragment stays while any fragment of the new ruleset,
+ * changed or not, still holds it. A few are looked for by walking the
+ * ruleset; past that, all of its pairs go into a map once. */
+typedef struct pairs {
+	hmap all;
+	int built, looked;
+} pairs;
+
+static int still_shared(pairs *p, const px_ruleset *r, const px_elem *el)
+{
+	if (px_set_kind_by_name(el->set) != SK_PAIRS || !el->addr)
+		return 0;
+	if (!p->built && ++p->looked > 8) {
+		for (size_t i = 0; i < r->n; i++)
+			for (size_t j = 0; j < r->frags[i]->nelems; j++) {
+				const px_elem *e = &r->frags[i]->elems[j];
+				if (e->addr && !strcmp(e->set, el->set))
+					hput(&p->all, e->addr, e);
+			}
+		p->built = 1;
+	}
+	if (p->built)
+		return hget(&p->all, el->addr) != NULL;
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t j = 0; j < r->frags[i]->nelems; j++) {
+			const px_elem *e = &r->frags[i]->elems[j];
+			if (e->addr && !strcmp(e->addr, el->addr) && !strcmp(e->set, el->set))
+				return 1;
+		}
+	return 0;
+}
+
+/* An endpoints shard goes only when no fragment of the new ruleset still
+ * declares it (shards are few: walking the fragments is cheap enough). */
+static int set_still_shared(const px_ruleset *r, const px_set *s)
+{
+	if (s->kind != SK_ENDPOINTS)
+		return 0;
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t j = 0; j < r->frags[i]->nsets; j++)
+			if (!strcmp(r->frags[i]->sets[j].name, s->name))
+				return 1;
+	return 0;
+}
+
+/* Within the ops of one kind (already together), put the elements of one
+ * set next to each other, sets in the order they first come: nl.c sends a
+ * run of elements of one set as one message, and a message per fragment
+ * and set would be tens of thousands. */
+static void group_elems(px_ops *ops, int kind)
+{
+	size_t lo = 0, hi, ngroups = 0;
+	hmap groups = {0};
+
+	while (lo < ops->n && ops->ops[lo].kind != kind)
+		lo++;
+	for (hi = lo; hi < ops->n && ops->ops[hi].kind == kind; hi++)
+		;
+	if (hi - lo < 2)
+		return;
+	size_t *g = malloc((hi - lo) * sizeof *g), *count;
+	for (size_t i = lo; i < hi; i++) {
+		const char *set = ops->ops[i].elem->set;
+		uintptr_t id = (uintptr_t)hget(&groups, set);
+		if (!id) {
+			id = ++ngroups;
+			hput(&groups, set, (const void *)id);
+		}
+		g[i - lo] = id - 1;
+	}
+	count = calloc(ngroups + 1, sizeof *count);
+	for (size_t i = 0; i < hi - lo; i++)
+		count[g[i] + 1]++;
+	for (size_t i = 1; i <= ngroups; i++)
+		count[i] += count[i - 1];
+	px_op *sorted = malloc((hi - lo) * sizeof *sorted);
+	for (size_t i = 0; i < hi - lo; i++)
+		sorted[count[g[i]]++] = ops->ops[lo + i];
+	memcpy(ops->ops + lo, sorted, (hi - lo) * sizeof *sorted);
+	free(sorted);
+	free(count);
+	free(g);
+	free(groups.v);
+}
+
 int px_diff(px_ops *ops, const px_ruleset *old, const px_ruleset *new)
 {
 	side o = {0}, n = {0};
 	keys k = {0};
+	pairs shared = {0};
+	hmap added = {0}, deleted = {0};
 	size_t i = 0, j = 0;
 
 	memset(ops, 0, sizeof *ops);
@@ -173,6 +263,9 @@ int px_diff(px_ops *ops, const px_ruleset *old, const px_ruleset *new)
 		for (size_t x = 0; x < fr->nsets; x++) {
 			const px_set *s = &fr->sets[x];
 			const px_set *was = hget(&o.sets, s->name);
+			if (!was && hget(&added, s->name))
+				continue; /* a shared set two changed fragments bring */
+			hput(&added, s->name, s);
 			if (was && (was->kind != s->kind || was->timeout != s->timeout))
 				op_add(ops, OP_DEL_SET_EARLY, NULL, was, NULL);
 			if (!was || was->kind != s->kind || was->timeout != s->timeout)
@@ -181,9 +274,10 @@ int px_diff(px_ops *ops, const px_ruleset *old, const px_ruleset *new)
 		for (size_t x = 0; x < fr->nchains; x++) {
 			const px_chain *c = &fr->chains[x];
 			const px_chain *was = hget(&o.chains, c->name);
-			/* a regular chain's name says what it holds: same name,
-			 * same rules; a base chain is compared by its hash */
-			int changed = was && c->hook != PX_HOOK_NONE && was->hash != c->hash;
+			/* same name, other rules: refilled in place (a regular
+			 * chain, whose hash the kernel keeps in "versions") or
+			 * made again (a base chain, whose comment holds it) */
+			int changed = was && was->hash != c->hash;
 			if (!was)
 				op_add(ops, OP_ADD_CHAIN, c, NULL, NULL);
 			else if (changed)
@@ -204,15 +298,19 @@ int px_diff(px_ops *ops, const px_ruleset *old, const px_ruleset *new)
 	for (size_t f = 0; f < o.n; f++) {
 		const px_frag *fr = o.frags[f];
 		for (size_t x = 0; x < fr->nsets; x++)
-			if (!hget(&n.sets, fr->sets[x].name))
+			if (!hget(&n.sets, fr->sets[x].name) && !hget(&deleted, fr->sets[x].name) &&
+			    !set_still_shared(new, &fr->sets[x])) {
+				hput(&deleted, fr->sets[x].name, &fr->sets[x]);
 				op_add(ops, OP_DEL_SET, NULL, &fr->sets[x], NULL);
+			}
 		for (size_t x = 0; x < fr->nchains; x++)
 			if (!hget(&n.chains, fr->chains[x].name)) {
 				op_add(ops, OP_FLUSH_CHAIN, &fr->chains[x], NULL, NULL);
 				op_add(ops, OP_DEL_CHAIN, &fr->chains[x], NULL, NULL);
 			}
 		for (size_t x = 0; x < fr->nelems; x++)
-			if (!hget(&n.elems, elem_key(&k, &fr->elems[x])))
+			if (!hget(&n.elems, elem_key(&k, &fr->elems[x])) &&
+			    !still_shared(&shared, new, &fr->elems[x]))
 				op_add(ops, OP_DEL_ELEM, NULL, NULL, &fr->elems[x]);
 	}
 
@@ -229,9 +327,14 @@ int px_diff(px_ops *ops, const px_ruleset *old, const px_ruleset *new)
 		free(ops->ops);
 		ops->ops = sorted;
 		ops->cap = ops->n;
+		group_elems(ops, OP_DEL_ELEM);
+		group_elems(ops, OP_ADD_ELEM);
 	}
 	side_free(&o);
 	side_free(&n);
+	free(shared.all.v);
+	free(added.v);
+	free(deleted.v);
 	for (size_t x = 0; x < k.n; x++)
 		free(k.v[x]);
 	free(k.v);
@@ -257,8 +360,10 @@ int px_ops_render(kx_buf *b, const px_ops *ops)
 		if (op->elem) {
 			kx_buf_addf(b, " %s ", op->elem->set);
 			px_render_key(b, op->elem, op->set_kind);
-			if (op->kind == OP_ADD_ELEM && (op->set_kind == SK_SVC_MAP ||
-							 op->set_kind == SK_PORT_MAP))
+			if (op->kind == OP_ADD_ELEM && op->set_kind == SK_ENDPOINTS)
+				kx_buf_addf(b, " : %s", op->elem->verdict);
+			else if (op->kind == OP_ADD_ELEM && (op->set_kind == SK_SVC_MAP ||
+							      op->set_kind == SK_PORT_MAP))
 				kx_buf_addf(b, " : %s%s", op->elem->verdict ? "goto " : "drop",
 					    op->elem->verdict ? op->elem->verdict : "");
 		}

@@ -583,6 +583,11 @@ static jv ws_objects(jv ent)
 	return a;
 }
 
+static int cmp_str_p(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static int cmp_frag_key(const void *a, const void *b)
 {
 	return strcmp((*(px_frag *const *)a)->key, (*(px_frag *const *)b)->key);
@@ -606,6 +611,16 @@ static int ws_pass(struct cfg *c, wstate *w, int full, kx_err *e)
 	int64_t t0 = kx_now_ms();
 	size_t changed = 0;
 
+	/* the dirty services' keys ("ns/name"), sorted: looked up once per
+	 * fragment, so a plain array beats a jv lookup per fragment */
+	size_t ndirty = 0;
+	char **dirty = malloc(((size_t)jv_object_length(jv_copy(w->dirty)) + 1) * sizeof *dirty);
+	jv_object_foreach(w->dirty, dk, dv) {
+		dirty[ndirty++] = strdup(jv_string_value(dk));
+		jv_free(dk);
+		jv_free(dv);
+	}
+	qsort(dirty, ndirty, sizeof *dirty, cmp_str_p);
 	for (int fi = 0; fi < 2; fi++) {
 		int fam = fi ? 6 : 4;
 		next[fi] = px_ruleset_new(fam);
@@ -620,16 +635,16 @@ static int ws_pass(struct cfg *c, wstate *w, int full, kx_err *e)
 			const char *s = strchr(f->key, '/');
 			s = s ? strchr(s + 1, '/') : NULL;
 			snprintf(key, sizeof key, "%.*s", s ? (int)(s - f->key) : 0, f->key);
-			if (*f->key) {
-				jv d = jv_object_get(jv_copy(w->dirty), jv_string(key));
-				int dirty = jv_is_valid(d);
-				jv_free(d);
-				if (dirty)
-					continue;
-			}
+			const char *kp = key;
+			if (*f->key && ndirty &&
+			    bsearch(&kp, dirty, ndirty, sizeof *dirty, cmp_str_p))
+				continue;
 			px_ruleset_add(next[fi], px_frag_ref(f));
 		}
 	}
+	for (size_t i = 0; i < ndirty; i++)
+		free(dirty[i]);
+	free(dirty);
 	jv_object_foreach(w->dirty, key, val) {
 		jv ent = jv_object_get(jv_copy(w->by_svc), jv_copy(key));
 		px_model m;

@@ -189,7 +189,7 @@ static size_t elem_key_bytes(int family, const px_elem *el, int kind, unsigned c
 	size_t n = 0;
 
 	memset(k, 0, 32);
-	if (kind == SK_STATE) {
+	if (kind == SK_STATE || kind == SK_VERSIONS) {
 		/* "0xHI . 0xLO": two marks, in host byte order as nft has them */
 		unsigned int hi = 0, lo = 0;
 		uint32_t v[2];
@@ -198,6 +198,22 @@ static size_t elem_key_bytes(int family, const px_elem *el, int kind, unsigned c
 		v[1] = lo;
 		memcpy(k, v, 8);
 		return 8;
+	}
+	if (kind == SK_ENDPOINTS) {
+		/* "HI . LO . INDEX": three numgen values, host byte order */
+		unsigned int v[3] = {0, 0, 0};
+		uint32_t u[3];
+		sscanf(el->addr ? el->addr : "", "%u . %u . %u", &v[0], &v[1], &v[2]);
+		for (int i = 0; i < 3; i++)
+			u[i] = v[i];
+		memcpy(k, u, 12);
+		return 12;
+	}
+	if (kind == SK_PAIRS) {
+		int a = addr_bytes(family, el->addr, k);
+		n = a < 0 ? (family == 6 ? 16 : 4) : (size_t)a;
+		memcpy(k + n, k, n);
+		return 2 * n;
 	}
 	if (kind == SK_SVC_MAP || kind == SK_ADDRS || kind == SK_AFFINITY) {
 		int a = addr_bytes(family, el->addr, k);
@@ -209,6 +225,22 @@ static size_t elem_key_bytes(int family, const px_elem *el, int kind, unsigned c
 	n += 4;
 	k[n] = (unsigned char)(el->port >> 8);
 	k[n + 1] = (unsigned char)el->port;
+	return n + 4;
+}
+
+/* An endpoints element's data, "ADDR . PORT": the address, then the port in
+ * network order padded to 4. Returns its length. */
+static size_t endpoint_bytes(int family, const char *text, unsigned char *d)
+{
+	char addr[64] = "";
+	int port = 0;
+	size_t n = family == 6 ? 16 : 4;
+
+	memset(d, 0, 20);
+	sscanf(text ? text : "", "%63s . %d", addr, &port);
+	addr_bytes(family, addr, d);
+	d[n] = (unsigned char)(port >> 8);
+	d[n + 1] = (unsigned char)port;
 	return n + 4;
 }
 
@@ -270,8 +302,22 @@ static const unsigned char ud_map[] = {0, 4, 0, 0, 0, 0, 1, 4, 0, 0, 0, 0, 3, 8,
 				       0, 4, 13, 0, 0, 0, 1, 0, 6, 4, 0, 0, 0, 0};
 static const unsigned char ud_addr[] = {0, 4, 2, 0, 0, 0};
 static const unsigned char ud_state[] = {0, 4, 0, 0, 0, 0, 3, 8, 0, 4, 13, 0, 0, 0, 1, 0};
-static const unsigned char ud_anon[] = {0, 4, 1, 0, 0, 0, 1, 4, 0, 0, 0, 0, 4, 8,
-					0, 4, 1, 0, 0, 0, 1, 0, 6, 4, 0, 0, 0, 0};
+/* "typeof numgen random mod 1 . numgen random mod 1 . numgen random mod 1 :
+ * ip daddr . th dport" (and ip6), as nft 1.0.6 writes it */
+static const unsigned char ud_endpoints4[] = {
+	0, 4, 0, 0, 0, 0, 1, 4, 0, 0, 0, 0, 3, 92, 0, 4, 13, 0, 0, 0, 1, 84, 0, 26, 0, 4, 23, 0,
+	0, 0, 1, 18, 0, 4, 1, 0, 0, 0, 1, 4, 1, 0, 0, 0, 2, 4, 0, 0, 0, 0, 1, 26, 0, 4, 23, 0,
+	0, 0, 1, 18, 0, 4, 1, 0, 0, 0, 1, 4, 1, 0, 0, 0, 2, 4, 0, 0, 0, 0, 2, 26, 0, 4, 23, 0,
+	0, 0, 1, 18, 0, 4, 1, 0, 0, 0, 1, 4, 1, 0, 0, 0, 2, 4, 0, 0, 0, 0, 4, 52, 0, 4, 13, 0,
+	0, 0, 1, 44, 0, 20, 0, 4, 7, 0, 0, 0, 1, 12, 0, 4, 12, 0, 0, 0, 1, 4, 12, 0, 0, 0, 1,
+	20, 0, 4, 7, 0, 0, 0, 1, 12, 0, 4, 11, 0, 0, 0, 1, 4, 2, 0, 0, 0, 6, 4, 0, 0, 0, 0};
+static const unsigned char ud_endpoints6[] = {
+	0, 4, 0, 0, 0, 0, 1, 4, 0, 0, 0, 0, 3, 92, 0, 4, 13, 0, 0, 0, 1, 84, 0, 26, 0, 4, 23, 0,
+	0, 0, 1, 18, 0, 4, 1, 0, 0, 0, 1, 4, 1, 0, 0, 0, 2, 4, 0, 0, 0, 0, 1, 26, 0, 4, 23, 0,
+	0, 0, 1, 18, 0, 4, 1, 0, 0, 0, 1, 4, 1, 0, 0, 0, 2, 4, 0, 0, 0, 0, 2, 26, 0, 4, 23, 0,
+	0, 0, 1, 18, 0, 4, 1, 0, 0, 0, 1, 4, 1, 0, 0, 0, 2, 4, 0, 0, 0, 0, 4, 52, 0, 4, 13, 0,
+	0, 0, 1, 44, 0, 20, 0, 4, 7, 0, 0, 0, 1, 12, 0, 4, 13, 0, 0, 0, 1, 4, 9, 0, 0, 0, 1, 20,
+	0, 4, 7, 0, 0, 0, 1, 12, 0, 4, 11, 0, 0, 0, 1, 4, 2, 0, 0, 0, 6, 4, 0, 0, 0, 0};
 
 static struct nftnl_set *new_set(int family, const char *name)
 {
@@ -305,7 +351,25 @@ static void b_add_set(batch *b, const px_set *ps, const px_op *op)
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 16);
 		nftnl_set_set_data(s, NFTNL_SET_USERDATA, ud_map, sizeof ud_map);
 		break;
+	case SK_ENDPOINTS:
+		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, (4u << 12) | (4u << 6) | 4u);
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 12);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, ((v6 ? 8u : 7u) << 6) | 13u);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, v6 ? 20 : 8);
+		if (v6)
+			nftnl_set_set_data(s, NFTNL_SET_USERDATA, ud_endpoints6, sizeof ud_endpoints6);
+		else
+			nftnl_set_set_data(s, NFTNL_SET_USERDATA, ud_endpoints4, sizeof ud_endpoints4);
+		break;
+	case SK_PAIRS:
+		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, 0);
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, v6 ? (8u << 6) | 8u : (7u << 6) | 7u);
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, v6 ? 32 : 8);
+		nftnl_set_set_data(s, NFTNL_SET_USERDATA, ud_state, sizeof ud_state);
+		break;
 	case SK_STATE:
+	case SK_VERSIONS:
 		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, 0);
 		nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, (19u << 6) | 19u);
 		nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 8);
@@ -362,45 +426,6 @@ static size_t elem_size(const char *chain)
 	return 96 + (chain ? strlen(chain) : 0);
 }
 
-/* numgen/jhash ... vmap { 0 : goto a, 1 : goto b }: an anonymous constant map
- * created in the same batch, referenced by its id. */
-static uint32_t b_anon_map(batch *b, const px_rule *pr, const px_op *op)
-{
-	struct nftnl_set *s = new_set(b->family, "__map%d");
-	struct nlmsghdr *nlh;
-	uint32_t id = ++b->set_id;
-
-	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_MAP);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, 4);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 4);
-	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
-	nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 16);
-	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, (uint32_t)pr->ntargets);
-	nftnl_set_set_data(s, NFTNL_SET_USERDATA, ud_anon, sizeof ud_anon);
-	nlh = b_msg(b, 4096, NFT_MSG_NEWSET, NLM_F_CREATE, op);
-	nftnl_set_nlmsg_build_payload(nlh, s);
-	b_done(b, nlh);
-	nftnl_set_free(s);
-	/* the elements, in messages whose nested list stays under 64 KiB */
-	for (size_t i = 0; i < pr->ntargets;) {
-		size_t bytes = 0, j = i;
-		s = new_set(b->family, "__map%d");
-		nftnl_set_set_u32(s, NFTNL_SET_ID, id);
-		for (; j < pr->ntargets && bytes < ELEMS_MAX_BYTES; j++) {
-			uint32_t k = (uint32_t)j;
-			nftnl_set_elem_add(s, verdict_elem(&k, 4, pr->targets[j]));
-			bytes += elem_size(pr->targets[j]);
-		}
-		nlh = b_msg(b, 4096 + bytes, NFT_MSG_NEWSETELEM, NLM_F_CREATE, op);
-		nftnl_set_elems_nlmsg_build_payload(nlh, s);
-		b_done(b, nlh);
-		nftnl_set_free(s);
-		i = j;
-	}
-	return id;
-}
-
 static void cidr_bytes(int family, const char *cidr, unsigned char *a, int *plen)
 {
 	char buf[64], *slash;
@@ -412,6 +437,44 @@ static void cidr_bytes(int family, const char *cidr, unsigned char *a, int *plen
 	memset(a, 0, 16);
 	addr_bytes(family, buf, a);
 	*plen = slash ? atoi(slash) : (family == 6 ? 128 : 32);
+}
+
+/* meta mark set meta mark | 0x4000 */
+static void e_mark_set(struct nftnl_rule *r)
+{
+	uint32_t mark = PX_MASQ_MARK;
+
+	e_meta(r, NFT_META_MARK, NFT_REG_1);
+	e_bitwise_u32(r, NFT_REG_1, ~mark, mark);
+	e_meta_set(r, NFT_META_MARK, NFT_REG_1);
+}
+
+/* [update @SET { ip saddr }] meta l4proto P dnat to ADDR:PORT */
+static void e_dnat(struct nftnl_rule *r, int fam, const px_rule *pr)
+{
+	struct nftnl_expr *e;
+	unsigned char a[16];
+	uint16_t port = htons((uint16_t)pr->port);
+	int n = addr_bytes(fam, pr->addr, a);
+
+	if (pr->set) {
+		e = nftnl_expr_alloc("dynset");
+		e_addr(r, fam, 1, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+		nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, pr->set);
+		add(r, e);
+	}
+	e_l4proto_is(r, pr->proto);
+	e_imm(r, NFT_REG_1, a, (size_t)(n < 0 ? 4 : n));
+	e_imm(r, NFT_REG_2, &port, 2);
+	e = nftnl_expr_alloc("nat");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, (uint32_t)nfproto(fam));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_2);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS, NF_NAT_RANGE_PROTO_SPECIFIED_);
+	add(r, e);
 }
 
 /* One abstract rule to expressions, as nft encodes the same text. */
@@ -457,9 +520,7 @@ static void encode_rule(batch *b, struct nftnl_rule *r, const px_rule *pr, const
 		break;
 	}
 	case RK_MARK_SET:
-		e_meta(r, NFT_META_MARK, NFT_REG_1);
-		e_bitwise_u32(r, NFT_REG_1, ~mark, mark);
-		e_meta_set(r, NFT_META_MARK, NFT_REG_1);
+		e_mark_set(r);
 		break;
 	case RK_MARK_RETURN:
 		e_meta(r, NFT_META_MARK, NFT_REG_1);
@@ -488,7 +549,7 @@ static void encode_rule(batch *b, struct nftnl_rule *r, const px_rule *pr, const
 	case RK_DROP:
 		e_verdict(r, NF_DROP, NULL);
 		break;
-	case RK_SADDR_NOT_JUMP: {
+	case RK_SADDR_NOT_MARK: {
 		int plen, nbytes;
 		unsigned char mask[16] = {0}, zero[16] = {0};
 		cidr_bytes(fam, pr->addr, a, &plen);
@@ -501,60 +562,43 @@ static void encode_rule(batch *b, struct nftnl_rule *r, const px_rule *pr, const
 		if (plen % 8)
 			e_bitwise(r, NFT_REG_1, mask, zero, (size_t)nbytes);
 		e_cmp(r, NFT_REG_1, NFT_CMP_NEQ, a, (size_t)nbytes);
-		e_verdict(r, NFT_JUMP, pr->chain);
+		e_mark_set(r);
 		break;
 	}
-	case RK_SADDR_JUMP:
-		e_addr(r, fam, 1, NFT_REG_1);
-		e_cmp(r, NFT_REG_1, NFT_CMP_EQ, a, (size_t)addr_bytes(fam, pr->addr, a));
-		e_verdict(r, NFT_JUMP, pr->chain);
+	case RK_FIB_LOCAL_MARK:
+		e_fib_local(r, 0);
+		e_mark_set(r);
 		break;
-	case RK_FIB_LOCAL_JUMP:
 	case RK_FIB_LOCAL_GOTO:
 		e_fib_local(r, 0);
-		e_verdict(r, pr->kind == RK_FIB_LOCAL_JUMP ? NFT_JUMP : NFT_GOTO, pr->chain);
-		break;
-	case RK_AFF_GOTO:
-		e_addr(r, fam, 1, NFT_REG_1);
-		e_lookup(r, NFT_REG_1, -1, pr->set, 0);
 		e_verdict(r, NFT_GOTO, pr->chain);
 		break;
-	case RK_AFF_UPDATE: {
-		struct nftnl_expr *e = nftnl_expr_alloc("dynset");
+	case RK_PAIR_MARK:
 		e_addr(r, fam, 1, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
-		nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, pr->set);
-		add(r, e);
+		e_addr(r, fam, 0, v6 ? NFT_REG_2 : NFT_REG32_01);
+		e_lookup(r, NFT_REG_1, -1, pr->set, 0);
+		e_mark_set(r);
 		break;
-	}
-	case RK_DNAT: {
-		struct nftnl_expr *e;
-		uint16_t port = htons((uint16_t)pr->port);
-		int n = addr_bytes(fam, pr->addr, a);
-		e_l4proto_is(r, pr->proto);
-		e_imm(r, NFT_REG_1, a, (size_t)(n < 0 ? 4 : n));
-		e_imm(r, NFT_REG_2, &port, 2);
-		e = nftnl_expr_alloc("nat");
-		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, (uint32_t)nfproto(fam));
-		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_2);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS, NF_NAT_RANGE_PROTO_SPECIFIED_);
-		add(r, e);
+	case RK_AFF_DNAT:
+		e_addr(r, fam, 1, NFT_REG_1);
+		e_lookup(r, NFT_REG_1, -1, pr->set, 0);
+		e_dnat(r, fam, &(px_rule){.kind = RK_DNAT, .addr = pr->addr, .proto = pr->proto,
+					  .port = pr->port});
 		break;
-	}
-	case RK_NG_PICK: {
+	case RK_DNAT:
+		e_dnat(r, fam, pr);
+		break;
+	case RK_NG_DNAT: {
 		struct nftnl_expr *e = nftnl_expr_alloc("numgen");
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, NFT_REG_1);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NG_MODULUS, (uint32_t)pr->mod);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NG_TYPE, NFT_NG_RANDOM);
 		add(r, e);
 		e_cmp_u32(r, NFT_REG_1, NFT_CMP_EQ, (uint32_t)pr->val);
-		e_verdict(r, NFT_GOTO, pr->chain);
+		e_dnat(r, fam, pr);
 		break;
 	}
-	case RK_HASH_PICK: {
+	case RK_HASH_DNAT: {
 		struct nftnl_expr *e = nftnl_expr_alloc("hash");
 		e_addr(r, fam, 1, NFT_REG_2);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SREG, NFT_REG_2);
@@ -565,30 +609,46 @@ static void encode_rule(batch *b, struct nftnl_rule *r, const px_rule *pr, const
 		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_TYPE, NFT_HASH_JENKINS);
 		add(r, e);
 		e_cmp_u32(r, NFT_REG_1, NFT_CMP_EQ, (uint32_t)pr->val);
-		e_verdict(r, NFT_GOTO, pr->chain);
+		e_dnat(r, fam, pr);
 		break;
 	}
-	case RK_PICK: {
-		uint32_t id = b_anon_map(b, pr, op);
-		if (pr->lb == PX_LB_SH) {
-			struct nftnl_expr *e = nftnl_expr_alloc("hash");
-			e_addr(r, fam, 1, NFT_REG_2);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SREG, NFT_REG_2);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_DREG, NFT_REG_1);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_LEN, v6 ? 16 : 4);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_MODULUS, (uint32_t)pr->ntargets);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SEED, pr->seed);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_TYPE, NFT_HASH_JENKINS);
-			add(r, e);
-		} else {
-			struct nftnl_expr *e = nftnl_expr_alloc("numgen");
-			nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, NFT_REG_1);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_NG_MODULUS, (uint32_t)pr->ntargets);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_NG_TYPE,
-					   pr->lb == PX_LB_RR ? NFT_NG_INCREMENTAL : NFT_NG_RANDOM);
+	case RK_MAP_DNAT: {
+		/* the chain's id: two numgen "random mod 1" that are their offsets */
+		uint32_t id[2] = {pr->hi, pr->lo};
+		struct nftnl_expr *e;
+		e_l4proto_is(r, pr->proto);
+		for (int i = 0; i < 2; i++) {
+			e = nftnl_expr_alloc("numgen");
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, i ? NFT_REG32_01 : NFT_REG_1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NG_MODULUS, 1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NG_TYPE, NFT_NG_RANDOM);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NG_OFFSET, id[i]);
 			add(r, e);
 		}
-		e_lookup(r, NFT_REG_1, NFT_REG_VERDICT, "__map%d", id);
+		if (pr->lb == PX_LB_SH) {
+			e = nftnl_expr_alloc("hash");
+			e_addr(r, fam, 1, NFT_REG32_07);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SREG, NFT_REG32_07);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_DREG, NFT_REG32_02);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_LEN, v6 ? 16 : 4);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_MODULUS, (uint32_t)pr->mod);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SEED, pr->seed);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_TYPE, NFT_HASH_JENKINS);
+		} else {
+			e = nftnl_expr_alloc("numgen");
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, NFT_REG32_02);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NG_MODULUS, (uint32_t)pr->mod);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NG_TYPE,
+					   pr->lb == PX_LB_RR ? NFT_NG_INCREMENTAL : NFT_NG_RANDOM);
+		}
+		add(r, e);
+		e_lookup(r, NFT_REG_1, NFT_REG_1, pr->set, 0);
+		e = nftnl_expr_alloc("nat");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, (uint32_t)nfproto(fam));
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, v6 ? NFT_REG_2 : NFT_REG32_01);
+		add(r, e);
 		break;
 	}
 	}
@@ -601,8 +661,8 @@ static void b_rules(batch *b, const px_chain *c, const px_op *op)
 		struct nlmsghdr *nlh;
 		const px_rule *pr = &c->rules[i];
 		set_table_chain(r, b->family, c->name);
-		encode_rule(b, r, pr, op); /* may add an anonymous map first */
-		nlh = b_msg(b, 4096 + 300 * pr->ntargets, NFT_MSG_NEWRULE,
+		encode_rule(b, r, pr, op);
+		nlh = b_msg(b, 4096, NFT_MSG_NEWRULE,
 			    NLM_F_CREATE | NLM_F_APPEND, op);
 		nftnl_rule_nlmsg_build_payload(nlh, r);
 		b_done(b, nlh);
@@ -667,7 +727,15 @@ static size_t b_elems(batch *b, const px_ops *ops, size_t i)
 			nftnl_set_elem_add(s, verdict_elem(k, kl, type == NFT_MSG_NEWSETELEM
 									 ? o->elem->verdict
 									 : NULL));
-		else {
+		else if (o->set_kind == SK_ENDPOINTS) {
+			struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+			unsigned char d[20];
+			nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, k, (uint32_t)kl);
+			if (type == NFT_MSG_NEWSETELEM)
+				nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, d,
+						   (uint32_t)endpoint_bytes(b->family, o->elem->verdict, d));
+			nftnl_set_elem_add(s, el);
+		} else {
 			struct nftnl_set_elem *el = nftnl_set_elem_alloc();
 			nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, k, (uint32_t)kl);
 			nftnl_set_elem_add(s, el);
@@ -859,11 +927,15 @@ int px_nl_apply(const px_ops *const *lists, size_t nlists, size_t *bytes, kx_err
 				b_add_set(&b, op->set, op);
 				break;
 			case OP_REPLACE_CHAIN:
-				/* a base chain: nothing points to it, so it can go
-				 * and come back, with its new comment */
+				/* a regular chain is emptied and refilled in place,
+				 * so whatever points to it still does; a base chain,
+				 * which nothing points to, goes and comes back with
+				 * its new comment */
 				b_flush(&b, op->chain, op);
-				b_chain(&b, NFT_MSG_DELCHAIN, op->chain, op);
-				b_chain(&b, NFT_MSG_NEWCHAIN, op->chain, op);
+				if (op->chain->hook != PX_HOOK_NONE) {
+					b_chain(&b, NFT_MSG_DELCHAIN, op->chain, op);
+					b_chain(&b, NFT_MSG_NEWCHAIN, op->chain, op);
+				}
 				break;
 			case OP_ADD_RULES:
 				b_rules(&b, op->chain, op);
@@ -993,7 +1065,23 @@ static int elem_cb(const struct nlmsghdr *nlh, void *arg)
 		const char *verdict = NULL;
 		if (!k)
 			continue;
-		if (d->set_kind == SK_STATE) {
+		if (d->set_kind == SK_ENDPOINTS) {
+			uint32_t v[3];
+			uint32_t dl = 0;
+			const unsigned char *data = nftnl_set_elem_get(el, NFTNL_SET_ELEM_DATA, &dl);
+			char text[80];
+			if (kl < 12 || !data || dl < (uint32_t)alen + 2)
+				continue;
+			memcpy(v, k, 12);
+			snprintf(addr, sizeof addr, "%u . %u . %u", v[0], v[1], v[2]);
+			inet_ntop(d->family == 6 ? AF_INET6 : AF_INET, data, text, 64);
+			snprintf(text + strlen(text), sizeof text - strlen(text), " . %d",
+				 (data[alen] << 8) | data[alen + 1]);
+			px_frag_elem(d->f, d->set, px_frag_str(d->f, addr), 0, 0,
+				     px_frag_str(d->f, text));
+			continue;
+		}
+		if (d->set_kind == SK_STATE || d->set_kind == SK_VERSIONS) {
 			uint32_t v[2];
 			if (kl < 8)
 				continue;
@@ -1044,6 +1132,44 @@ static int table_exists(struct mnl_socket *nl, int family, kx_err *e, int *found
 	return 0;
 }
 
+typedef struct version {
+	uint32_t name, hash;
+} version;
+
+static int cmp_version(const void *a, const void *b)
+{
+	uint32_t x = ((const version *)a)->name, y = ((const version *)b)->name;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Give each regular chain read from the kernel the hash its element in
+ * "versions" says it has; one without stays 0, which nothing matches, so
+ * it is refilled. */
+static void versions_to_chains(px_frag *f)
+{
+	version *v = malloc((f->nelems + 1) * sizeof *v);
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->nelems; i++) {
+		unsigned int a, b;
+		if (strcmp(f->elems[i].set, "versions") || !f->elems[i].addr ||
+		    sscanf(f->elems[i].addr, "0x%x . 0x%x", &a, &b) != 2)
+			continue;
+		v[n++] = (version){a, b};
+	}
+	qsort(v, n, sizeof *v, cmp_version);
+	for (size_t i = 0; i < f->nchains; i++) {
+		px_chain *c = &f->chains[i];
+		version key = {px_chain_name_hash(c->name), 0}, *hit;
+		if (c->hook != PX_HOOK_NONE)
+			continue;
+		hit = n ? bsearch(&key, v, n, sizeof *v, cmp_version) : NULL;
+		c->hash = hit ? hit->hash : 0;
+	}
+	free(v);
+}
+
 int px_nl_read(int family, px_ruleset **out, kx_err *e)
 {
 	struct mnl_socket *nl = nl_open(0, e);
@@ -1091,6 +1217,7 @@ int px_nl_read(int family, px_ruleset **out, kx_err *e)
 			goto fail;
 	}
 	mnl_socket_close(nl);
+	versions_to_chains(d.f);
 	*out = px_ruleset_new(family);
 	px_ruleset_add(*out, d.f);
 	return 0;

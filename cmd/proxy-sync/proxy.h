@@ -95,30 +95,31 @@ enum px_rk {
 	RK_REJECT_TCP,             /* meta l4proto tcp reject with tcp reset */
 	RK_REJECT,                 /* reject */
 	RK_DROP,
-	RK_SADDR_NOT_JUMP,         /* ip saddr != CIDR jump CHAIN */
-	RK_SADDR_JUMP,             /* ip saddr ADDR jump CHAIN */
-	RK_FIB_LOCAL_JUMP,         /* fib saddr type local jump CHAIN */
+	RK_SADDR_NOT_MARK,         /* ip saddr != CIDR meta mark set meta mark | 0x4000 */
+	RK_FIB_LOCAL_MARK,         /* fib saddr type local meta mark set meta mark | 0x4000 */
 	RK_FIB_LOCAL_GOTO,         /* fib saddr type local goto CHAIN */
-	RK_AFF_GOTO,               /* ip saddr @SET goto CHAIN */
-	RK_AFF_UPDATE,             /* update @SET { ip saddr } */
-	RK_DNAT,                   /* meta l4proto P dnat to ADDR:PORT */
-	RK_PICK,                   /* numgen inc mod N vmap { 0 : goto A, ... } (rr) */
-	RK_NG_PICK,                /* numgen random mod MOD VAL goto CHAIN */
-	RK_HASH_PICK,              /* jhash ip saddr mod MOD seed SEED VAL goto CHAIN */
+	RK_PAIR_MARK,              /* ip saddr . ip daddr @SET meta mark set meta mark | 0x4000 */
+	RK_AFF_DNAT,               /* ip saddr @SET meta l4proto P dnat to ADDR:PORT */
+	RK_DNAT,                   /* [update @SET { ip saddr }] meta l4proto P dnat to ADDR:PORT */
+	RK_NG_DNAT,                /* numgen random mod MOD VAL [update...] meta l4proto P dnat to ... */
+	RK_HASH_DNAT,              /* jhash ip saddr mod MOD seed SEED VAL [update...] ... dnat to ... */
+	RK_MAP_DNAT,               /* meta l4proto P dnat ip to ID . PICK map @SET, where ID is
+	                              numgen random mod 1 offset HI . numgen random mod 1 offset LO
+	                              (a constant nft can write) and PICK numgen random|inc mod MOD
+	                              or jhash ip saddr mod MOD seed SEED */
 };
 
 typedef struct px_rule {
 	int kind;
 	const char *chain;   /* jump/goto target */
-	const char *set;     /* set or map referenced */
+	const char *set;     /* set or map referenced; RK_*DNAT: the affinity set updated */
 	const char *set2;
 	const char *addr;    /* address or CIDR */
 	int proto, port;
-	int lb;              /* RK_PICK: enum px_lb */
-	int mod, val;        /* RK_NG_PICK, RK_HASH_PICK */
-	uint32_t seed;       /* RK_PICK with PX_LB_SH */
-	const char **targets;/* RK_PICK: endpoint chains, goto'd */
-	size_t ntargets;
+	int mod, val;        /* RK_NG_DNAT, RK_HASH_DNAT, RK_MAP_DNAT */
+	int lb;              /* RK_MAP_DNAT: enum px_lb */
+	uint32_t seed;       /* RK_HASH_DNAT, RK_MAP_DNAT with PX_LB_SH */
+	uint32_t hi, lo;     /* RK_MAP_DNAT: the chain's id in the endpoints map */
 } px_rule;
 
 enum px_hook { PX_HOOK_NONE = -1, PX_HOOK_PREROUTING = 0, PX_HOOK_INPUT = 1,
@@ -142,6 +143,9 @@ enum px_setk {
 	SK_ADDRS,     /* addr */
 	SK_AFFINITY,  /* addr, dynamic, timeout */
 	SK_STATE,     /* mark . mark: the hash of the whole ruleset, one element */
+	SK_PAIRS,     /* addr . addr: each endpoint twice, for hairpin traffic */
+	SK_VERSIONS,  /* mark . mark: a regular chain's name hash . its content hash */
+	SK_ENDPOINTS, /* chain id hi . lo . index : addr . port (typeof numgen ...) */
 };
 
 typedef struct px_set {
@@ -152,9 +156,9 @@ typedef struct px_set {
 
 typedef struct px_elem {
 	const char *set;
-	const char *addr;   /* NULL for SK_PORT_MAP */
+	const char *addr;   /* NULL for SK_PORT_MAP; SK_ENDPOINTS: the key, "HI . LO . INDEX" */
 	int proto, port;    /* 0 for SK_ADDRS */
-	const char *verdict;/* goto CHAIN for maps; NULL for sets */
+	const char *verdict;/* goto CHAIN for maps; NULL for sets; SK_ENDPOINTS: "ADDR . PORT" */
 } px_elem;
 
 /* What one service port (or the fixed skeleton, key "") brings to the table.
@@ -218,6 +222,8 @@ const char *px_proto_name(int proto);
 int px_set_kind_by_name(const char *name);
 /* The comment a chain carries in the kernel: "kx:HASH". */
 void px_chain_comment(const px_chain *c, char *buf, size_t n);
+/* A regular chain's name hashed, the first half of its "versions" element. */
+uint32_t px_chain_name_hash(const char *name);
 
 /* ------------------------------------------------------------------ diff */
 

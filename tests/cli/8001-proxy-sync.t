@@ -101,6 +101,11 @@ fetch() {
 
 ok "a sync builds the table" sync
 like "$(nsx $N nft list table ip kx)" "10.96.0.10 . tcp . 80 : goto svc-" "the cluster IP is in the service-ips map"
+table=$(nsx $N nft list table ip kx)
+like "$table" "dnat ip to numgen random mod 1 offset [0-9]+ . numgen random mod 1 offset [0-9]+ . numgen random mod 2 map @endpoints" \
+	"a service chain picks and DNATs in one rule, through the endpoints map"
+fails "there is no chain per endpoint" 1 sh -c "ip netns exec $N nft list table ip kx | grep -q 'chain ep-'"
+like "$table" "10.244.0.3 . 10.244.0.3" "the hairpin set holds the endpoints"
 
 # --- nothing changed: nothing sent (before any traffic fills the affinity sets) ------------------------------------------------
 before=$(nsx $N nft -a list ruleset)
@@ -142,6 +147,13 @@ write_services 10.244.0.3
 ok "a sync after an endpoint was removed" sync
 is "$(fetch $C 10.96.0.10 10)" "pod2 pod2 pod2 pod2 pod2 pod2 pod2 pod2 pod2 pod2" "removing an endpoint takes effect"
 is "$(nsx $N nft list table ip other)" "$other_before" "another table is left alone"
+
+# --- an endpoint moves: an element changes, no chain or rule ------------------------------
+write_services 10.244.0.2
+out=$(sync -vv 2>&1)
+like "$out" "add element endpoints-[0-9a-f]{2} [0-9]+ . [0-9]+ . 0 : 10.244.0.2 . 80" "an endpoint that moves changes its element in an endpoints map"
+fails "and no chain or rule" 1 sh -c 'printf "%s" "$1" | grep -Eq "^(add|flush|replace|delete) (chain|rules)"' _ "$out"
+is "$(fetch $C 10.96.0.10 4)" "pod1 pod1 pod1 pod1" "and traffic follows it"
 
 # --- --dry-run -------------------------------------------------------------------------
 sync --dry-run >"$T/dry.nft"

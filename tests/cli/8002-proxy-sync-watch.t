@@ -37,12 +37,20 @@ like "$(cat "$T/log")" "full pass: 2 services changed" "the first pass is a full
 b_before=$(b_chains)
 
 slice MODIFIED a 10.244.1.1 10.244.1.3 >&3
-ok "a new endpoint of a is applied" wait_for 10 has "numgen random mod 2 0 goto ep-.*default/a/"
+ok "a new endpoint of a is applied" wait_for 10 has "numgen random mod 2 map @endpoints"
+ok "in the endpoints map" has ": 10.244.1.3 . 80"
 is "$(b_chains)" "$b_before" "b's chains and element are untouched (same handles)"
 like "$(cat "$T/log")" "incremental pass: 1 services changed" "the pass was incremental, for one service"
 
 slice MODIFIED a 10.244.1.3 >&3
-ok "a removed endpoint of a is applied" wait_for 10 sh -c "! ip netns exec $N nft list table ip kx | grep -q 'default/a/tcp/80__10.244.1.1'"
+ok "a removed endpoint of a is applied" wait_for 10 sh -c "! ip netns exec $N nft list table ip kx | grep -q '10.244.1.1 . 80'"
+fails "and its hairpin pair" 1 has "10.244.1.1 . 10.244.1.1"
+a_chain() { table | grep -A3 "chain svc-default/a/"; }
+a_before=$(a_chain)
+
+slice MODIFIED a 10.244.1.5 >&3
+ok "an endpoint that moves is applied" wait_for 10 has ": 10.244.1.5 . 80"
+is "$(a_chain)" "$a_before" "as an element: a's chain and rule are untouched (same handles)"
 
 svc DELETED a 10.96.1.1 >&3
 ok "a deleted service goes" wait_for 10 sh -c "! ip netns exec $N nft list table ip kx | grep -q '10.96.1.1 '"

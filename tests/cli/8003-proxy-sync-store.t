@@ -36,7 +36,7 @@ is "$API_CODE" 201 "and its endpoint slice"
 in_ns() { ip netns exec $N "$@"; }
 ok "one pass from the store" in_ns kx-proxy-sync --server "$KX_SERVER" --lock "$T/lock"
 like "$(in_ns nft list table ip kx)" "10.96.2.1 . tcp . 80 : goto svc-.*default/web/tcp/http" "builds the service's element"
-like "$(in_ns nft list table ip kx)" "dnat to 10.244.2.1:8080" "and its endpoint"
+like "$(in_ns nft list table ip kx)" ": 10.244.2.1 . 8080" "and its endpoint, in an endpoints map"
 fails "an unreachable store exits 3" 3 in_ns kx-proxy-sync --server http://127.0.0.1:1 --lock "$T/lock"
 
 # --- --watch ----------------------------------------------------------------------
@@ -45,13 +45,13 @@ bg ip netns exec $N kx-proxy-sync --watch --server "$KX_SERVER" --sync-period 1h
 api POST $SVCS "$(svc api 10.96.2.2)" >/dev/null
 api POST $SLICES "$(slice api 10.244.2.2)" >/dev/null
 ok "--watch: a new service appears" wait_for 10 has "10.96.2.2 . tcp . 80"
-ok "with its endpoint" wait_for 10 has "dnat to 10.244.2.2:8080"
+ok "with its endpoint" wait_for 10 has ": 10.244.2.2 . 8080"
 rv=$(api GET $SLICES/api-x | jq -r .metadata.resourceVersion)
 body=$(slice api 10.244.2.9 | jq -c --arg rv "$rv" '.metadata.resourceVersion = $rv')
 api PUT $SLICES/api-x "$body" >/dev/null
 is "$API_CODE" 200 "the endpoint slice is updated in the store"
-ok "--watch: the changed endpoint is applied" wait_for 10 has "dnat to 10.244.2.9:8080"
-fails "and the old one is gone" 1 has "dnat to 10.244.2.2:8080"
+ok "--watch: the changed endpoint is applied" wait_for 10 has ": 10.244.2.9 . 8080"
+fails "and the old one is gone" 1 has ": 10.244.2.2 . 8080"
 api DELETE $SVCS/api >/dev/null
 ok "--watch: a deleted service goes" wait_for 10 sh -c "! ip netns exec $N nft list table ip kx | grep -q '10.96.2.2 '"
 like "$(cat "$T/watch.log")" "incremental pass: 1 services changed" "changes are applied incrementally"

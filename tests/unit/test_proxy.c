@@ -202,6 +202,33 @@ static px_ruleset *build_text(const char *text, const px_opts *o, px_model *m)
 	return px_rules_build(m, 4, o);
 }
 
+/* The kernel's view of r: one fragment holding everything, each chain
+ * with the hash its comment or its "versions" element gives, but the
+ * chains named with forget_prefix, whose version the kernel lost. */
+static px_ruleset *flatten(const px_ruleset *r, const char *forget_prefix)
+{
+	px_ruleset *flat = px_ruleset_new(4);
+	px_frag *f = px_frag_new("");
+
+	for (size_t i = 0; i < r->n; i++) {
+		px_frag *g = r->frags[i];
+		for (size_t j = 0; j < g->nchains; j++) {
+			px_chain *ch = px_frag_chain(f, g->chains[j].name);
+			int forget = forget_prefix &&
+				     !strncmp(ch->name, forget_prefix, strlen(forget_prefix));
+			ch->hook = g->chains[j].hook;
+			ch->hash = forget ? 0 : g->chains[j].hash;
+		}
+		for (size_t j = 0; j < g->nsets; j++)
+			px_frag_set(f, g->sets[j].name, g->sets[j].kind, g->sets[j].timeout);
+		for (size_t j = 0; j < g->nelems; j++)
+			px_frag_elem(f, g->elems[j].set, g->elems[j].addr, g->elems[j].proto,
+				     g->elems[j].port, g->elems[j].verdict);
+	}
+	px_ruleset_add(flat, f);
+	return flat;
+}
+
 static void test_diff(void)
 {
 	px_opts o = opts_n1();
@@ -238,22 +265,7 @@ static void test_diff(void)
 	free(t2);
 
 	/* and back, through the kernel's view: one fragment holding everything */
-	px_ruleset *flat = px_ruleset_new(4);
-	px_frag *f = px_frag_new("");
-	for (size_t i = 0; i < a->n; i++) {
-		px_frag *g = a->frags[i];
-		for (size_t j = 0; j < g->nchains; j++) {
-			px_chain *ch = px_frag_chain(f, g->chains[j].name);
-			ch->hook = g->chains[j].hook;
-			ch->hash = g->chains[j].hook == PX_HOOK_NONE ? 0 : g->chains[j].hash;
-		}
-		for (size_t j = 0; j < g->nsets; j++)
-			px_frag_set(f, g->sets[j].name, g->sets[j].kind, g->sets[j].timeout);
-		for (size_t j = 0; j < g->nelems; j++)
-			px_frag_elem(f, g->elems[j].set, g->elems[j].addr, g->elems[j].proto,
-				     g->elems[j].port, g->elems[j].verdict);
-	}
-	px_ruleset_add(flat, f);
+	px_ruleset *flat = flatten(a, NULL);
 	px_diff(&ops, flat, a);
 	is_int(ops.n, 0, "against the kernel's view of the same table: no operations");
 	px_ops_free(&ops);
@@ -277,23 +289,104 @@ static void test_diff(void)
 static void test_rules(void)
 {
 	kx_buf b = KX_BUF_INIT;
-	const char *t[] = {"ep-a", "ep-b", "ep-c"};
-	px_rule r = {.kind = RK_PICK, .lb = PX_LB_RANDOM, .targets = t, .ntargets = 3};
+	px_rule r = {.kind = RK_MAP_DNAT, .set = "endpoints", .proto = PX_TCP, .lb = PX_LB_RANDOM,
+		     .mod = 3, .hi = 1, .lo = 2};
 
 	px_render_rule(&b, 4, &r);
-	is_str(b.p, "numgen random mod 3 vmap { 0 : goto ep-a, 1 : goto ep-b, 2 : goto ep-c }",
-	       "random: numgen random into a verdict map");
+	is_str(b.p, "meta l4proto tcp dnat ip to numgen random mod 1 offset 1 . numgen random mod 1 "
+		    "offset 2 . numgen random mod 3 map @endpoints",
+	       "random: the chain's id and numgen random, one lookup in the endpoints map");
 	kx_buf_reset(&b);
 	r.lb = PX_LB_SH;
 	r.seed = 0xabc;
 	px_render_rule(&b, 6, &r);
-	is_str(b.p, "jhash ip6 saddr mod 3 seed 0xabc vmap { 0 : goto ep-a, 1 : goto ep-b, 2 : goto ep-c }",
+	is_str(b.p, "meta l4proto tcp dnat ip6 to numgen random mod 1 offset 1 . numgen random mod 1 "
+		    "offset 2 . jhash ip6 saddr mod 3 seed 0xabc map @endpoints",
 	       "sh: jhash of the client address");
 	kx_buf_reset(&b);
 	px_rule d = {.kind = RK_DNAT, .addr = "fd00::1", .proto = PX_UDP, .port = 53};
 	px_render_rule(&b, 6, &d);
 	is_str(b.p, "meta l4proto udp dnat to [fd00::1]:53", "IPv6 DNAT with a port");
+	kx_buf_reset(&b);
+	px_rule g = {.kind = RK_NG_DNAT, .mod = 2, .set = "aff-x", .addr = "10.0.0.1", .proto = PX_TCP,
+		     .port = 80};
+	px_render_rule(&b, 4, &g);
+	is_str(b.p, "numgen random mod 2 0 update @aff-x { ip saddr } meta l4proto tcp dnat to 10.0.0.1:80",
+	       "affinity: the rule that picks records the client, and DNATs, with no goto");
 	kx_buf_free(&b);
+}
+
+/* How many ops of a kind. */
+static size_t count_ops(const px_ops *ops, int kind)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ops->n; i++)
+		n += ops->ops[i].kind == kind;
+	return n;
+}
+
+/* What the kernel sees when endpoints come and go: no chain is made or
+ * pointed at anew, and a hairpin pair two services share stays. */
+static void test_layout(void)
+{
+	px_opts o = opts_n1();
+	px_model m1, m2, m3;
+	px_ops ops;
+	const char *one =
+		"{\"kind\":\"List\",\"items\":["
+		"{\"kind\":\"Service\",\"metadata\":{\"name\":\"a\",\"namespace\":\"d\"},"
+		"\"spec\":{\"clusterIP\":\"10.96.0.1\",\"ports\":[{\"port\":80}]}},"
+		"{\"kind\":\"Service\",\"metadata\":{\"name\":\"b\",\"namespace\":\"d\"},"
+		"\"spec\":{\"clusterIP\":\"10.96.0.2\",\"ports\":[{\"port\":80}]}},"
+		"{\"kind\":\"EndpointSlice\",\"metadata\":{\"name\":\"a1\",\"namespace\":\"d\","
+		"\"labels\":{\"kubernetes.io/service-name\":\"a\"}},\"addressType\":\"IPv4\","
+		"\"ports\":[{\"port\":8080}],\"endpoints\":[{\"addresses\":[\"10.244.0.2\"]},"
+		"{\"addresses\":[\"10.244.0.3\"]}]},"
+		"{\"kind\":\"EndpointSlice\",\"metadata\":{\"name\":\"b1\",\"namespace\":\"d\","
+		"\"labels\":{\"kubernetes.io/service-name\":\"b\"}},\"addressType\":\"IPv4\","
+		"\"ports\":[{\"port\":8080}],\"endpoints\":[{\"addresses\":[\"10.244.0.2\"]}]}]}";
+	px_ruleset *a = build_text(one, &o, &m1);
+
+	/* a's 10.244.0.3 moves to 10.244.0.9 */
+	char *t = subst(one, "10.244.0.3", "10.244.0.9");
+	px_ruleset *moved = build_text(t, &o, &m2);
+	free(t);
+	px_diff(&ops, a, moved);
+	ok(ops.n == 6 && count_ops(&ops, OP_DEL_ELEM) == 3 && count_ops(&ops, OP_ADD_ELEM) == 3,
+	   "an endpoint moves: its endpoints element, hairpin pair and the state change, nothing else");
+	px_ops_free(&ops);
+
+	/* a loses 10.244.0.2, which b still has */
+	t = subst(one, "{\"addresses\":[\"10.244.0.2\"]},", "");
+	px_ruleset *fewer = build_text(t, &o, &m3);
+	free(t);
+	px_diff(&ops, a, fewer);
+	kx_buf b = KX_BUF_INIT;
+	px_ops_render(&b, &ops);
+	ok(count_ops(&ops, OP_REPLACE_CHAIN) == 1 && count_ops(&ops, OP_ADD_RULES) == 1 &&
+		   count_ops(&ops, OP_ADD_CHAIN) == 0 && count_ops(&ops, OP_DEL_CHAIN) == 0,
+	   "an endpoint goes: the service chain is refilled in place, no chain made or deleted");
+	ok(!strstr(b.p, "hairpin"), "and the hairpin pair b still uses stays");
+	ok(!strstr(b.p, "service-ips"), "and the service-ips element is left alone");
+	kx_buf_free(&b);
+	px_ops_free(&ops);
+
+	/* the kernel's view of a chain with no element in versions: refilled */
+	px_ruleset *flat = flatten(a, "svc-");
+	px_diff(&ops, flat, a);
+	ok(count_ops(&ops, OP_REPLACE_CHAIN) == 2 && count_ops(&ops, OP_ADD_RULES) == 2 &&
+		   ops.n == 4,
+	   "a regular chain whose version the kernel does not hold is refilled");
+	px_ops_free(&ops);
+
+	px_ruleset_free(flat);
+	px_ruleset_free(a);
+	px_ruleset_free(moved);
+	px_ruleset_free(fewer);
+	px_model_free(&m1);
+	px_model_free(&m2);
+	px_model_free(&m3);
 }
 
 int main(void)
@@ -305,5 +398,6 @@ int main(void)
 	test_rules();
 	test_render();
 	test_diff();
+	test_layout();
 	return done_testing();
 }
