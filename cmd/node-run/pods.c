@@ -2302,6 +2302,139 @@ int nr_pods_relist(struct nr_config *c)
 	return changed;
 }
 
+/* ---- workers: a pod's slow steps in a child process ------------------------ */
+
+/* Setting up a pod is mostly waiting for other programs (ip, the CNI
+ * plugins, the runtime, the log copier), so a pass hands each pod that has
+ * such work to do (a new or pending pod, a pod being deleted) to a forked
+ * child, at most c->workers at a time, and goes on with the others. The
+ * child runs the same pod_sync as the pass would, with its own connection
+ * to the store, writes the pod's files and status and exits; a pod with a
+ * worker in flight is left alone by the passes until it ends, and its end
+ * starts a new pass. Nothing lives only in a worker's memory: all it knows
+ * is in the pod's files, so a worker that dies, or an agent killed with its
+ * workers running, leaves a state the next pass converges from. */
+struct worker {
+	pid_t pid;
+	int fd; /* the read end of a pipe whose write end the worker holds */
+	char uid[128];
+};
+static struct worker workers[64];
+static int nworkers;
+
+static int worker_busy(const char *uid)
+{
+	for (int i = 0; i < nworkers; i++)
+		if (!strcmp(workers[i].uid, uid))
+			return 1;
+	return 0;
+}
+
+/* Does this pod have slow work to do: starting (no phase yet, or Pending)
+ * or stopping? Borrows pod. */
+static int pod_slow(jv pod)
+{
+	char phase[32];
+
+	if (kind_is_string(pod, "metadata.deletionTimestamp"))
+		return 1;
+	nr_str(pod, "status.phase", phase, sizeof phase, "");
+	return !phase[0] || !strcmp(phase, "Pending");
+}
+
+static void pod_sync(struct pass *ps, jv pod, jv *kept);
+
+/* In the child: sync the pod, tell the parent when to come back (a back-off
+ * ending) through fd, and exit. */
+static void __attribute__((noreturn)) worker_main(struct pass *ps, jv pod, int fd)
+{
+	kx_err e = KX_ERR_INIT;
+	jv kept = jv_array();
+	char due[32];
+	int n;
+
+	if (ps->cl) {
+		/* the parent's connection is the parent's */
+		if (!(ps->cl = kx_client_new(ps->c->server, &e)))
+			_exit(KX_EUNREACH);
+		kx_client_set_timeout(ps->cl, 10000);
+	}
+	next_due = 0;
+	pod_sync(ps, pod, &kept);
+	fflush(stdout);
+	n = snprintf(due, sizeof due, "%lld\n", (long long)next_due);
+	if (write(fd, due, (size_t)n) < 0)
+		_exit(KX_EFAIL);
+	_exit(0);
+}
+
+/* Hand pod (consumed on success) to a new worker; -1 when the pool is full
+ * or fork failed (pod untouched). */
+static int worker_start(struct pass *ps, jv pod, const char *uid)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (nworkers >= ps->c->workers || nworkers >= (int)(sizeof workers / sizeof workers[0]))
+		return -1;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	fflush(stdout); /* or the child would print it again */
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		worker_main(ps, pod, fds[1]);
+	}
+	close(fds[1]);
+	workers[nworkers].pid = pid;
+	workers[nworkers].fd = fds[0];
+	snprintf(workers[nworkers].uid, sizeof workers[nworkers].uid, "%s", uid);
+	nworkers++;
+	jv_free(pod);
+	return 0;
+}
+
+/* Collect the workers that ended, waiting up to ms for one; the number
+ * collected. */
+static int workers_reap(int ms)
+{
+	struct pollfd pf[64];
+	int got = 0;
+
+	if (nworkers == 0)
+		return 0;
+	for (int i = 0; i < nworkers; i++)
+		pf[i] = (struct pollfd){workers[i].fd, POLLIN, 0};
+	if (poll(pf, (nfds_t)nworkers, ms) <= 0)
+		return 0;
+	for (int i = nworkers - 1; i >= 0; i--) {
+		char buf[64];
+		ssize_t n;
+		int st;
+		if (!pf[i].revents)
+			continue;
+		n = read(workers[i].fd, buf, sizeof buf - 1);
+		if (n > 0) {
+			buf[n] = 0;
+			due_at(strtoll(buf, NULL, 10));
+		}
+		close(workers[i].fd);
+		while (waitpid(workers[i].pid, &st, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			kx_log_error("the worker for pod %s ended with status %d", workers[i].uid,
+				     WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		workers[i] = workers[--nworkers];
+		got++;
+	}
+	return got;
+}
+
 /* ---- the watch that wakes the loop --------------------------------------- */
 
 static int wake_fd[2] = {-1, -1};
@@ -2354,22 +2487,29 @@ void nr_pods_init(struct nr_config *c)
 
 int nr_pods_wait(struct nr_config *c, int64_t ms)
 {
-	struct pollfd pf = {wake_fd[0], POLLIN, 0};
+	struct pollfd pf[1 + sizeof workers / sizeof workers[0]];
 	char buf[256];
 	static struct timespec file_mtime;
 	struct stat st;
-	int woke = 0;
+	int woke = 0, n = 0;
 
-	if (ms > 0) {
-		if (wake_fd[0] < 0)
-			usleep((useconds_t)ms * 1000);
-		else if (poll(&pf, 1, (int)ms) > 0) {
-			usleep(20000); /* let a burst of events arrive */
+	/* the store's events and the workers' ends, whichever comes first */
+	if (wake_fd[0] >= 0)
+		pf[n++] = (struct pollfd){wake_fd[0], POLLIN, 0};
+	for (int i = 0; i < nworkers; i++)
+		pf[n++] = (struct pollfd){workers[i].fd, POLLIN, 0};
+	if (n == 0 && ms > 0)
+		usleep((useconds_t)ms * 1000);
+	else if (poll(pf, (nfds_t)n, ms > 0 ? (int)ms : 0) > 0) {
+		if (wake_fd[0] >= 0 && pf[0].revents) {
+			usleep(5000); /* let a burst of events arrive */
 			while (read(wake_fd[0], buf, sizeof buf) > 0)
 				;
-			woke = 1;
 		}
+		woke = 1;
 	}
+	if (workers_reap(0) > 0)
+		woke = 1;
 	if (c->file && stat(c->file, &st) == 0 &&
 	    (st.st_mtim.tv_sec != file_mtime.tv_sec || st.st_mtim.tv_nsec != file_mtime.tv_nsec)) {
 		file_mtime = st.st_mtim;
@@ -2485,9 +2625,23 @@ int nr_pods_sync(kx_client *cl, struct nr_config *c, kx_err *e)
 			continue;
 		}
 		seen = jv_object_set(seen, jv_string(uid), jv_true());
+		if (worker_busy(uid)) {
+			jv_free(pod);
+			continue;
+		}
+		if (!c->dry_run && c->workers > 0 && pod_slow(pod)) {
+			if (worker_start(&ps, jv_copy(pod), uid) == 0 || nworkers >= c->workers) {
+				/* handed over, or left for the pass a worker's end starts */
+				jv_free(pod);
+				continue;
+			}
+		}
 		pod_sync(&ps, pod, &kept);
 	}
 	jv_free(pods);
+	if (c->once)
+		while (nworkers > 0)
+			workers_reap(-1);
 	/* pods that are gone from the store: kill and clean up what is left */
 	snprintf(dir, sizeof dir, "%s/pods", c->root);
 	if (!c->dry_run && (d = opendir(dir))) {
@@ -2496,7 +2650,7 @@ int nr_pods_sync(kx_client *cl, struct nr_config *c, kx_err *e)
 			if (de->d_name[0] == '.')
 				continue;
 			have = jv_object_get(jv_copy(seen), jv_string(de->d_name));
-			if (!jv_is_valid(have)) {
+			if (!jv_is_valid(have) && !worker_busy(de->d_name)) {
 				struct podctx p = {0};
 				char pj[4400];
 				jv old;
