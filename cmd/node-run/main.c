@@ -233,7 +233,13 @@ int main(int argc, char **argv)
 	if (cfg.log_dir[0] != '/' && mkdir_p(cfg.log_dir) == 0 && (log_abs = realpath(cfg.log_dir, NULL)))
 		cfg.log_dir = log_abs;
 	snprintf(lockpath, sizeof lockpath, "%s/node-run.lock", cfg.root);
-	if ((lock = kx_lock_acquire(lockpath, 0, &e)) < 0) {
+	/* the workers of an agent that was just killed hold the lock until they
+	 * finish their pod (seconds): wait for them, but not for another agent */
+	for (int i = 0; (lock = kx_lock_acquire(lockpath, 0, &e)) < 0 && i < 100; i++) {
+		kx_err_clear(&e);
+		usleep(100000);
+	}
+	if (lock < 0) {
 		kx_err_print(&e);
 		return KX_EFAIL;
 	}

@@ -1244,6 +1244,7 @@ struct ctr {
 	char waiting[64];      /* waiting reason, when not running */
 	char wmsg[512];
 	char image_id[300];
+	char hook_msg[1024];   /* why its postStart hook failed, for its termination */
 	jv last;               /* lastState.terminated, or null */
 };
 
@@ -1281,6 +1282,7 @@ static void ctr_load(struct ctr *k, const char *dir, const char *name)
 	nr_str(v, "waiting", k->waiting, sizeof k->waiting, "");
 	nr_str(v, "waitingMessage", k->wmsg, sizeof k->wmsg, "");
 	nr_str(v, "imageID", k->image_id, sizeof k->image_id, "");
+	nr_str(v, "hookMessage", k->hook_msg, sizeof k->hook_msg, "");
 	jv_free(k->last);
 	k->last = kx_jv_get(v, "last");
 }
@@ -1307,6 +1309,7 @@ static void ctr_save(const struct ctr *k, const char *dir)
 	v = jv_object_set(v, jv_string("waiting"), jv_string(k->waiting));
 	v = jv_object_set(v, jv_string("waitingMessage"), jv_string(k->wmsg));
 	v = jv_object_set(v, jv_string("imageID"), jv_string(k->image_id));
+	v = jv_object_set(v, jv_string("hookMessage"), jv_string(k->hook_msg));
 	v = jv_object_set(v, jv_string("last"), jv_copy(k->last));
 	write_json_file(path, v);
 }
@@ -1486,7 +1489,10 @@ static void ctr_finished(struct ctr *k, jv st, int64_t now, int killed_by_probe)
 		snprintf(k->reason, sizeof k->reason, "OOMKilled");
 	else
 		snprintf(k->reason, sizeof k->reason, "%s", k->exit_code == 0 ? "Completed" : "Error");
-	k->message[0] = 0;
+	/* killed because its postStart hook failed: say so, as the kubelet's
+	 * PostStartHookError */
+	snprintf(k->message, sizeof k->message, "%s", k->hook_msg);
+	k->hook_msg[0] = 0;
 	(void)killed_by_probe;
 }
 
@@ -1525,8 +1531,19 @@ static void log_path(const struct podctx *p, const char *cname, int restarts, ch
 		 restarts);
 }
 
-/* Create and start a new instance of container ctr (a spec object). On
- * failure k->waiting says why. */
+static void event(struct podctx *p, const char *type, const char *reason, const char *cname,
+		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int ctr_hook(struct podctx *p, jv ctr, const struct ctr *k, const char *which,
+		    int timeout_s, char *why, size_t whyn);
+static void ctr_stop(struct podctx *p, jv ctr, struct ctr *k, int grace);
+
+static int grace_of(const struct podctx *p)
+{
+	return (int)kx_jv_int(p->pod, "spec.terminationGracePeriodSeconds", 30);
+}
+
+/* Create and start a new instance of container ctr (a spec object), and run
+ * its postStart hook. On failure k->waiting says why. */
 static int ctr_start(struct podctx *p, jv ctr, struct ctr *k)
 {
 	struct nr_config *c = p->ps->c;
@@ -1661,11 +1678,18 @@ static int ctr_start(struct podctx *p, jv ctr, struct ctr *k)
 	k->waiting[0] = k->wmsg[0] = 0;
 	k->kill_at = 0;
 	kx_log_debug(1, "started container \"%s\" of pod \"%s/%s\"", k->name, p->ns, p->name);
+	/* postStart, before the container counts as running; when it fails
+	 * the container is killed, as the kubelet does, and restarted per
+	 * restartPolicy (the event leaves the message out: it may hold secrets) */
+	if (ctr_hook(p, ctr, k, "postStart", grace_of(p), msg, sizeof msg) < 0) {
+		kx_log_debug(1, "%s", msg);
+		event(p, "Warning", "FailedPostStartHook", k->name, "PostStartHook failed");
+		ctr_stop(p, ctr, k, grace_of(p));
+		snprintf(k->hook_msg, sizeof k->hook_msg, "%s", msg);
+	}
 	return 0;
 }
 
-static void event(struct podctx *p, const char *type, const char *reason, const char *cname,
-		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 static void event(struct podctx *p, const char *type, const char *reason, const char *cname,
 		  const char *fmt, ...)
 {
@@ -1686,28 +1710,71 @@ static void event(struct podctx *p, const char *type, const char *reason, const 
 		kx_log_debug(1, "cannot record event: %s", e.msg);
 }
 
-/* Stop a running container: preStop, SIGTERM, and SIGKILL at kill_at. */
+/* Run the container's lifecycle handler `which` ("postStart" or "preStop":
+ * exec inside the container, or httpGet from the node, the host being the
+ * pod IP unless it names one) within timeout_s seconds. 0 when it passed or
+ * there is none; -1 with why filled, worded as the kubelet's. */
+static int ctr_hook(struct podctx *p, jv ctr, const struct ctr *k, const char *which,
+		    int timeout_s, char *why, size_t whyn)
+{
+	char path[64], cname[256];
+	jv h, probe = jv_object(), x;
+	kx_probe pr;
+	kx_probe_result r;
+	kx_err e = KX_ERR_INIT;
+	int http;
+
+	snprintf(path, sizeof path, "lifecycle.%s", which);
+	h = kx_jv_get(jv_copy(ctr), path);
+	nr_str(ctr, "name", cname, sizeof cname, "");
+	if (jv_get_kind(x = kx_jv_get(jv_copy(h), "exec")) == JV_KIND_OBJECT)
+		probe = jv_object_set(probe, jv_string("exec"), x);
+	else if (jv_free(x), jv_get_kind(x = kx_jv_get(jv_copy(h), "httpGet")) == JV_KIND_OBJECT)
+		probe = jv_object_set(probe, jv_string("httpGet"), x);
+	else {
+		/* none, or a kind the kubelet does not run either (tcpSocket) */
+		jv_free(x);
+		jv_free(h);
+		jv_free(probe);
+		return 0;
+	}
+	jv_free(h);
+	http = pod_kind_at(probe, "httpGet") == JV_KIND_OBJECT;
+	if (kx_probe_from_json(&pr, probe, p->ip, kx_jv_get(jv_copy(ctr), "ports"), &e) < 0) {
+		snprintf(why, whyn, "%s hook for container \"%s\": %s", which, cname, e.msg);
+		return -1;
+	}
+	pr.timeout_ms = (timeout_s > 0 ? timeout_s : 1) * 1000;
+	kx_probe_run(&pr, p->ps->c->runtime, k->id, &r);
+	if (!r.ok) {
+		char d[300];
+		snprintf(why, whyn,
+			 "%s lifecycle hook (%s) for Container \"%s\" in Pod \"%s_%s(%s)\" failed - error: %s",
+			 http ? "HTTP" : "Exec", kx_probe_describe(&pr, d, sizeof d), cname, p->name, p->ns,
+			 p->uid, r.reason);
+	}
+	kx_probe_free(&pr);
+	return r.ok ? 0 : -1;
+}
+
+/* Stop a running container: its preStop hook, then SIGTERM, and SIGKILL
+ * once the grace period (counted from before the hook) is over. */
 static void ctr_stop(struct podctx *p, jv ctr, struct ctr *k, int grace)
 {
 	struct nr_config *c = p->ps->c;
 
 	if (!k->kill_at) {
-		jv pre = kx_jv_get(jv_copy(ctr), "lifecycle.preStop.exec");
-		if (jv_get_kind(pre) == JV_KIND_OBJECT) {
-			kx_probe pr;
-			kx_probe_result r;
-			kx_err e = KX_ERR_INIT;
-			if (kx_probe_from_json(&pr, jv_object_set(jv_object(), jv_string("exec"), jv_copy(pre)),
-					       NULL, jv_null(), &e) == 0) {
-				pr.timeout_ms = (grace > 0 ? grace : 1) * 1000;
-				kx_probe_run(&pr, c->runtime, k->id, &r);
-				kx_probe_free(&pr);
-			}
+		int64_t t0 = (int64_t)time(NULL);
+		char why[1024];
+		if (grace > 0 && ctr_hook(p, ctr, k, "preStop", grace, why, sizeof why) < 0) {
+			kx_log_debug(1, "%s", why);
+			event(p, "Warning", "FailedPreStopHook", k->name, "%s", why);
 		}
-		jv_free(pre);
-		k->kill_at = p->ps->now + grace;
+		k->kill_at = t0 + grace;
+		if (grace > 0 && k->kill_at < (int64_t)time(NULL) + 2)
+			k->kill_at = (int64_t)time(NULL) + 2; /* the kubelet's minimum after a hook */
 		rt_simple(c, "kill", k->id, grace > 0 ? "TERM" : "KILL");
-	} else if (p->ps->now >= k->kill_at) {
+	} else if ((int64_t)time(NULL) >= k->kill_at) {
 		rt_simple(c, "kill", k->id, "KILL");
 	}
 }
@@ -1746,7 +1813,7 @@ static jv ctr_sync(struct podctx *p, jv ctr, int init, int may_start, int *ok_ou
 			    ps.result == KX_PROBE_FAILURE && !k.kill_at) {
 				event(p, "Normal", "Killing", cname,
 				      "Container %s failed liveness probe, will be restarted", cname);
-				ctr_stop(p, ctr, &k, (int)kx_jv_int(p->pod, "spec.terminationGracePeriodSeconds", 30));
+				ctr_stop(p, ctr, &k, grace_of(p));
 			} else if (k.kill_at && !p->deleting)
 				ctr_stop(p, ctr, &k, 0);
 		} else if (!strcmp(s, "stopped") && !k.finished) {
