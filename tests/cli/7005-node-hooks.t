@@ -18,7 +18,6 @@ echo ok >"$T/www/stopping"
 HP=$(free_port)
 bg $PY -u -m http.server "$HP" --bind 127.0.0.1 --directory "$T/www" 2>"$T/http.log"
 wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$HP/started" || diag "the HTTP server did not start"
-: >"$T/http.log"
 
 api POST /api/v1/namespaces/default/pods '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"hooks"},
  "spec":{"nodeName":"'$N'","terminationGracePeriodSeconds":5,"containers":[
