@@ -3,8 +3,9 @@
 # registers with its labels, capacity and conditions and renews its Lease;
 # a pod bound to it runs, with a ConfigMap of the store as a volume and
 # env, and its status reaches the store; readiness flips
-# the Ready condition through kx-health-check --node; deletion delivers
-# SIGTERM and removes the pod.
+# the Ready condition through kx-health-check --node; logs go through the
+# store; kill -9 of the agent leaves the pod running and a new agent adopts
+# it; deletion delivers SIGTERM and removes the pod.
 . "$(dirname "$0")/lib.sh"
 command -v kx-store >/dev/null || skip_all "needs kx-store"
 . "$(dirname "$0")/7000-node-lib.sh"
@@ -75,6 +76,21 @@ is "$(curl -s "$KX_SERVER/api/v1/namespaces/default/pods/web/log?container=app&t
 	"with container and tailLines"
 is "$(api GET /api/v1/nodes/$N | jq -r .status.daemonEndpoints.kubeletEndpoint.Port)" "$LP" \
 	"the node says where its logs are"
+
+# kill -9 of the agent leaves the pod running; a new agent adopts it as it is
+CID=$(phase '.status.containerStatuses[0].containerID' | sed 's|.*://||')
+kill -9 "$AGENT"
+wait "$AGENT" 2>/dev/null
+is "$(kx-container state "$CID" | jq -r .status)" "running" "kill -9 of the agent leaves the container running"
+lease=$(api GET /apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/$N | jq -r .spec.renewTime)
+bg NR_exec --no-probes --port "$LP"
+AGENT=$BG_PID
+wait_for 20 sh -c "curl -s $KX_SERVER/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/$N | jq -e '.spec.renewTime != \"$lease\"'"
+sleep 2 # its first pass over the pods
+is "$(kx-container state "$CID" | jq -r .status)" "running" "a new agent adopts it: the container still runs"
+is "$(phase '.status.containerStatuses[0].containerID' | sed 's|.*://||') $(phase '.status.containerStatuses[0].restartCount') $(phase .status.phase)" \
+	"$CID 0 Running" "with the same ID, no restart, and the pod Running"
+is "$(curl -s -m 5 "http://$(phase .status.podIP):8081/index.html")" "hello from the store" "and serving"
 
 # deletion: SIGTERM, then the pod is removed from the store
 api DELETE /api/v1/namespaces/default/pods/web >/dev/null
