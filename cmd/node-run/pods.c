@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -682,11 +683,68 @@ static void forwarding_on(void)
 	close(fd);
 }
 
+#define NETNS_DIR "/run/netns"
+
+/* Make the network namespace NETNS_DIR/name as `ip netns add` does, without
+ * running it: a new namespace, bind-mounted there so that it lives on with
+ * no process in it. This thread enters it for a moment and comes back. */
+static int netns_add(const char *name, char *msg, size_t msgn)
+{
+	char path[300];
+	int self, fd, r = -1, err = 0;
+
+	snprintf(path, sizeof path, "%s/%s", NETNS_DIR, name);
+	if (mkdir(NETNS_DIR, 0755) < 0 && errno != EEXIST)
+		goto out_errno;
+	/* as ip does: the directory a shared mount point, so that a namespace
+	 * mounted (or unmounted) here is seen from mount namespaces copied
+	 * from this one */
+	if (mount("", NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) < 0) {
+		if (errno != EINVAL ||
+		    mount(NETNS_DIR, NETNS_DIR, "none", MS_BIND | MS_REC, NULL) < 0 ||
+		    mount("", NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) < 0)
+			goto out_errno;
+	}
+	if ((fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0)) < 0)
+		goto out_errno;
+	close(fd);
+	if ((self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) {
+		err = errno;
+		goto out_unlink;
+	}
+	if (unshare(CLONE_NEWNET) == 0) {
+		r = mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL);
+		err = errno;
+		if (setns(self, CLONE_NEWNET) < 0)
+			kx_log_error("cannot come back to the node's network namespace: %s", strerror(errno));
+	} else
+		err = errno;
+	close(self);
+	if (r == 0)
+		return 0;
+out_unlink:
+	snprintf(msg, msgn, "cannot create network namespace \"%s\": %s", name, strerror(err));
+	unlink(path);
+	return -1;
+out_errno:
+	snprintf(msg, msgn, "cannot create network namespace \"%s\": %s", name, strerror(errno));
+	return -1;
+}
+
+/* Remove what netns_add made (ip netns del). */
+static void netns_del(const char *name)
+{
+	char path[300];
+
+	snprintf(path, sizeof path, "%s/%s", NETNS_DIR, name);
+	umount2(path, MNT_DETACH);
+	unlink(path);
+}
+
 static int sandbox_up(const struct nr_config *c, const char *dir, const char *uid, char *ip,
 		      size_t ipn, char *msg, size_t msgn)
 {
 	char ns[64], path[4200];
-	char *add[] = {"ip", "netns", "add", ns, NULL};
 	kx_buf out = KX_BUF_INIT;
 	kx_err e = KX_ERR_INIT;
 	jv sb, res;
@@ -708,10 +766,8 @@ static int sandbox_up(const struct nr_config *c, const char *dir, const char *ui
 	}
 	netns_name(uid, ns, sizeof ns);
 	snprintf(path, sizeof path, "/run/netns/%s", ns);
-	if (access(path, F_OK) != 0 && run(add, NULL, NULL, NULL, NULL, 10000) != 0) {
-		snprintf(msg, msgn, "cannot create network namespace \"%s\"", ns);
+	if (access(path, F_OK) != 0 && netns_add(ns, msg, msgn) < 0)
 		return -1;
-	}
 	forwarding_on();
 	out.max = 1 << 20;
 	if (cni("ADD", "loopback", uid, ns,
@@ -748,7 +804,6 @@ static int sandbox_up(const struct nr_config *c, const char *dir, const char *ui
 static void sandbox_down(const struct nr_config *c, const char *dir, const char *uid)
 {
 	char ns[64], path[4200], msg[512];
-	char *del[] = {"ip", "netns", "del", ns, NULL};
 	jv sb;
 
 	snprintf(path, sizeof path, "%s/sandbox.json", dir);
@@ -763,7 +818,7 @@ static void sandbox_down(const struct nr_config *c, const char *dir, const char 
 		return;
 	if (c->pod_cidr[0])
 		cni("DEL", "bridge", uid, ns, cni_conf(c), NULL, msg, sizeof msg);
-	run(del, NULL, NULL, NULL, NULL, 10000);
+	netns_del(ns);
 	unlink(path);
 }
 
@@ -1869,6 +1924,8 @@ static jv ctr_sync(struct podctx *p, jv ctr, int init, int may_start, int *ok_ou
 					/* keep counting it as restarted; the old run stays lastState */
 				}
 			}
+		} else if (!strcmp(k.waiting, "RunContainerError") && p->ps->now < k.backoff_until) {
+			due_at(k.backoff_until); /* the runtime failed it: not again at once */
 		} else if (!k.started || !k.id[0] || k.waiting[0]) {
 			if (ctr_start(p, ctr, &k) == 0)
 				running = 1;
@@ -2361,7 +2418,30 @@ int nr_pods_relist(struct nr_config *c)
 
 	if (!jv_is_valid(now))
 		return 1; /* a runtime without list: a full pass every time */
-	changed = !rt_listed_ok || !kx_jv_equal(jv_copy(rt_listed), jv_copy(now));
+	/* a pass is wanted when a container stopped or went away; one that a
+	 * worker just started, running, is no news */
+	changed = !rt_listed_ok;
+	if (rt_listed_ok) {
+		jv_object_foreach(rt_listed, id, was)
+		{
+			jv is = jv_object_get(jv_copy(now), jv_copy(id));
+			if (!jv_is_valid(is) || !kx_jv_equal(jv_copy(was), jv_copy(is)))
+				changed = 1;
+			jv_free(is);
+			jv_free(id);
+			jv_free(was);
+		}
+		jv_object_foreach(now, id, st)
+		{
+			jv was = jv_object_get(jv_copy(rt_listed), jv_copy(id));
+			if (!jv_is_valid(was) && strcmp(jv_string_value(st), "running") &&
+			    strcmp(jv_string_value(st), "created"))
+				changed = 1;
+			jv_free(was);
+			jv_free(id);
+			jv_free(st);
+		}
+	}
 	if (rt_listed_ok)
 		jv_free(rt_listed);
 	rt_listed = now;
@@ -2388,6 +2468,8 @@ struct worker {
 };
 static struct worker workers[64];
 static int nworkers;
+static int deferred;      /* the last pass left pods for want of a worker */
+static int64_t soon_ms;   /* a worker ended: a pass by then (ms), to put its pod in last_pods */
 
 static int worker_busy(const char *uid)
 {
@@ -2565,6 +2647,8 @@ int nr_pods_wait(struct nr_config *c, int64_t ms)
 		pf[n++] = (struct pollfd){wake_fd[0], POLLIN, 0};
 	for (int i = 0; i < nworkers; i++)
 		pf[n++] = (struct pollfd){workers[i].fd, POLLIN, 0};
+	if (soon_ms && ms > soon_ms - kx_now_ms())
+		ms = soon_ms - kx_now_ms();
 	if (n == 0 && ms > 0)
 		usleep((useconds_t)ms * 1000);
 	else if (poll(pf, (nfds_t)n, ms > 0 ? (int)ms : 0) > 0) {
@@ -2575,7 +2659,15 @@ int nr_pods_wait(struct nr_config *c, int64_t ms)
 		}
 		woke = 1;
 	}
-	if (workers_reap(0) > 0)
+	/* a worker's end frees a place for the pods left waiting: a pass now;
+	 * else one pass soon for the ends of a burst */
+	if (workers_reap(0) > 0) {
+		if (deferred)
+			woke = 1;
+		else if (!soon_ms)
+			soon_ms = kx_now_ms() + 250;
+	}
+	if (soon_ms && kx_now_ms() >= soon_ms)
 		woke = 1;
 	if (c->file && stat(c->file, &st) == 0 &&
 	    (st.st_mtim.tv_sec != file_mtime.tv_sec || st.st_mtim.tv_nsec != file_mtime.tv_nsec)) {
@@ -2646,6 +2738,8 @@ int nr_pods_sync(kx_client *cl, struct nr_config *c, kx_err *e)
 
 	rt_relist(c);
 	next_due = 0;
+	deferred = 0;
+	soon_ms = 0;
 	probe_client = c->file ? NULL : cl;
 	probe_node = c->node;
 	if (!c->pod_cidr[0] && !c->file) {
@@ -2699,6 +2793,8 @@ int nr_pods_sync(kx_client *cl, struct nr_config *c, kx_err *e)
 		if (!c->dry_run && c->workers > 0 && pod_slow(pod)) {
 			if (worker_start(&ps, jv_copy(pod), uid) == 0 || nworkers >= c->workers) {
 				/* handed over, or left for the pass a worker's end starts */
+				if (!worker_busy(uid))
+					deferred = 1;
 				jv_free(pod);
 				continue;
 			}
