@@ -20,7 +20,7 @@ DEB_PKGS = build-essential pkg-config libjq-dev libonig-dev libcurl4-openssl-dev
 	libmicrohttpd-dev libyaml-dev libsqlite3-dev libarchive-dev libnftnl-dev \
 	libmnl-dev libcap-dev libldns-dev libssl-dev curl jq nftables iproute2 \
 	etcd-server etcd-client docker-registry skopeo umoci busybox-static \
-	containernetworking-plugins python3-kubernetes wrk hyperfine dnsutils \
+	containernetworking-plugins python3-kubernetes python3-grpcio wrk hyperfine dnsutils \
 	procps psmisc util-linux kmod clang libclang-rt-14-dev
 
 PKGS     = libcurl libmicrohttpd yaml-0.1 sqlite3 libarchive libnftnl libmnl libcap ldns openssl
