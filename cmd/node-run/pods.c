@@ -417,8 +417,14 @@ static int rt_create_start(const struct nr_config *c, const char *id, const char
 		dup2(ep[0], 4);
 		for (int fd = 5; fd < 1024; fd++)
 			close(fd);
-		char max[32];
+		char max[32], helper[4200], *slash;
 		snprintf(max, sizeof max, "%lld", (long long)c->log_max);
+		/* the copier program beside us (see the Makefile), else ourselves */
+		snprintf(helper, sizeof helper, "%s", self);
+		if ((slash = strrchr(helper, '/'))) {
+			snprintf(slash, sizeof helper - (size_t)(slash - helper), "/../libexec/kx/copy-log");
+			execl(helper, "copy-log", max, logfile, (char *)NULL);
+		}
 		execl(self, "kx-node-run", "--log-max-size", max, "--copy-log", logfile, (char *)NULL);
 		_exit(127);
 	}
