@@ -1372,7 +1372,12 @@ static void ctr_save(const struct ctr *k, const char *dir)
 	v = jv_object_set(v, jv_string("imageID"), jv_string(k->image_id));
 	v = jv_object_set(v, jv_string("hookMessage"), jv_string(k->hook_msg));
 	v = jv_object_set(v, jv_string("last"), jv_copy(k->last));
-	write_json_file(path, v);
+	{
+		/* written only when it changed: most passes change nothing */
+		char *text = kx_json_dump(v, 0);
+		update_file(path, text, strlen(text), 0644);
+		free(text);
+	}
 }
 
 static jv tstamp(int64_t t)
@@ -2401,12 +2406,55 @@ static void on_probe(void *arg, jv pod, const char *container, const char *type,
 	}
 }
 
+/* With --no-probes another prober (kx-health-check --node) writes the
+ * verdicts: 1 when one of them (a probe file's result, for its container)
+ * changed since the last look. */
+static jv seen_verdicts = {0};
+
+static int verdicts_changed(const struct nr_config *c)
+{
+	jv now = jv_object();
+	int changed;
+
+	jv_array_foreach(last_pods, i, pod)
+	{
+		char uid[128], dir[4300];
+		DIR *d;
+		struct dirent *de;
+		nr_str(pod, "metadata.uid", uid, sizeof uid, "");
+		jv_free(pod);
+		snprintf(dir, sizeof dir, "%s/pods/%s/probes", c->root, uid);
+		if (!uid[0] || strchr(uid, '/') || !(d = opendir(dir)))
+			continue;
+		while ((de = readdir(d))) {
+			char path[4600], v[512], id[300], res[32];
+			jv f;
+			if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp"))
+				continue;
+			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+			f = read_json_file(path);
+			snprintf(v, sizeof v, "%s %s", nr_str(f, "containerID", id, sizeof id, ""),
+				 nr_str(f, "result", res, sizeof res, ""));
+			jv_free(f);
+			now = jv_object_set(now, jv_string(path), jv_string(v));
+		}
+		closedir(d);
+	}
+	changed = jv_is_valid(seen_verdicts) && !kx_jv_equal(jv_copy(seen_verdicts), jv_copy(now));
+	if (jv_is_valid(seen_verdicts))
+		jv_free(seen_verdicts);
+	seen_verdicts = now;
+	return changed;
+}
+
 int nr_pods_probe(struct nr_config *c)
 {
 	int changed = 0;
 
-	if (!c->probes || c->dry_run || jv_get_kind(last_pods) != JV_KIND_ARRAY)
+	if (c->dry_run || jv_get_kind(last_pods) != JV_KIND_ARRAY)
 		return 0;
+	if (!c->probes)
+		return verdicts_changed(c);
 	jv_array_foreach(last_pods, i, pod)
 	{
 		char phase[32];
@@ -2598,6 +2646,8 @@ static int watcher_on;
 
 static int on_line(void *arg, const char *line, size_t len)
 {
+	/* every event wakes the loop: a change of status by someone else
+	 * (kx-health-check --node writes readiness) wants a pass too */
 	(void)arg;
 	(void)line;
 	(void)len;

@@ -68,6 +68,8 @@ like "$(cat "$T/hc.out")" '"healthy":true' "the probe passes"
 ok "its verdict is in the probe file" grep -q '"result":"success"' "$ROOT/pods/$UID_/probes/app.readiness"
 wait_for 20 sh -c "curl -s $KX_SERVER/api/v1/namespaces/default/pods/web | jq -e '.status.containerStatuses[0].ready'"
 is "$(phase '.status.conditions[] | select(.type=="Ready") | .status')" "True" "readiness flips the pod's Ready condition"
+[ "$(phase '.status.conditions[] | select(.type=="Ready") | .status')" = True ] || api GET /api/v1/namespaces/default/pods/web | jq -c .status | sed 's/^/#   /'
+
 
 # logs through the store, which forwards pods/log to the node's log server
 wait_for 10 sh -c "curl -s $KX_SERVER/api/v1/namespaces/default/pods/web/log | grep -q started"
