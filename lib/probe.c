@@ -173,6 +173,21 @@ int kx_probe_from_json(kx_probe *p, jv probe, const char *pod_ip, jv ports, kx_e
 		}
 		jv_free(hdrs);
 		ret = 0;
+	} else if (jv_free(h), jv_get_kind(h = kx_jv_get(jv_copy(probe), "grpc")) ==
+				   JV_KIND_OBJECT) {
+		/* the gRPC health checking protocol; the port is a number only,
+		 * as in Kubernetes */
+		jv port = kx_jv_get(jv_copy(h), "port");
+		p->kind = KX_PROBE_GRPC;
+		jstr(h, "service", p->service, sizeof p->service, "");
+		if (jv_get_kind(port) != JV_KIND_NUMBER || jv_number_value(port) < 1 ||
+		    jv_number_value(port) > 65535)
+			kx_err_set(e, KX_EFAIL, "grpc.port must be a number from 1 to 65535");
+		else {
+			p->port = (int)jv_number_value(port);
+			ret = 0;
+		}
+		jv_free(port);
 	} else if (jv_free(h), jv_get_kind(h = kx_jv_get(jv_copy(probe), "tcpSocket")) ==
 				   JV_KIND_OBJECT) {
 		p->kind = KX_PROBE_TCP;
@@ -204,11 +219,8 @@ int kx_probe_from_json(kx_probe *p, jv probe, const char *pod_ip, jv ports, kx_e
 			p->argv[p->argc] = NULL;
 		}
 		jv_free(cmd);
-	} else if (jv_free(h), jv_get_kind(h = kx_jv_get(jv_copy(probe), "grpc")) ==
-				   JV_KIND_OBJECT) {
-		kx_err_set(e, KX_EFAIL, "grpc probes are not supported");
 	} else
-		kx_err_set(e, KX_EFAIL, "a probe needs one of httpGet, tcpSocket or exec");
+		kx_err_set(e, KX_EFAIL, "a probe needs one of httpGet, tcpSocket, grpc or exec");
 	jv_free(h);
 	if (ret == 0 && p->kind != KX_PROBE_EXEC && !p->host[0])
 		strcpy(p->host, "127.0.0.1");
@@ -288,11 +300,22 @@ int kx_probe_from_url(kx_probe *p, const char *url, kx_err *e)
 				 (int)strcspn(slash, "#"), slash);
 		return 0;
 	}
+	if (!strncasecmp(url, "grpc://", 7)) {
+		rest = url + 7;
+		slash = rest + strcspn(rest, "/");
+		p->kind = KX_PROBE_GRPC;
+		if (parse_hostport(p, rest, (size_t)(slash - rest), 0, e) < 0)
+			return -1;
+		if (*slash && strlen(slash + 1) >= sizeof p->service)
+			return kx_err_set(e, KX_EUSAGE, "service name too long");
+		snprintf(p->service, sizeof p->service, "%s", *slash ? slash + 1 : "");
+		return 0;
+	}
 	if (!strncasecmp(url, "tcp://", 6))
 		url += 6;
 	else if (strstr(url, "://"))
-		return kx_err_set(e, KX_EUSAGE, "\"%s\": only http://, https:// and tcp:// are known",
-				  url);
+		return kx_err_set(e, KX_EUSAGE,
+				  "\"%s\": only http://, https://, grpc:// and tcp:// are known", url);
 	p->kind = KX_PROBE_TCP;
 	return parse_hostport(p, url, strcspn(url, "/"), 0, e);
 }
@@ -317,6 +340,10 @@ const char *kx_probe_describe(const kx_probe *p, char *buf, size_t n)
 		break;
 	case KX_PROBE_TCP:
 		snprintf(buf, n, "tcp://%s:%d", url_host(p, h, sizeof h), p->port);
+		break;
+	case KX_PROBE_GRPC:
+		snprintf(buf, n, "grpc://%s:%d%s%s", url_host(p, h, sizeof h), p->port,
+			 p->service[0] ? "/" : "", p->service);
 		break;
 	case KX_PROBE_EXEC: {
 		size_t off = (size_t)snprintf(buf, n, "exec");
@@ -395,6 +422,114 @@ static void run_http(const kx_probe *p, kx_probe_result *r)
 		r->ok = 1;
 	else
 		snprintf(r->reason, sizeof r->reason, "HTTP probe failed with statuscode: %ld", code);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+}
+
+/* gRPC: the response's body and its grpc-status, from the headers or the
+ * trailers (curl hands both to the header function). */
+struct grpc_reply {
+	kx_buf body;
+	int status; /* -1 until a grpc-status is seen */
+};
+
+static size_t grpc_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct grpc_reply *g = arg;
+
+	return kx_buf_add(&g->body, data, size * nmemb) < 0 ? 0 : size * nmemb;
+}
+
+static size_t grpc_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct grpc_reply *g = arg;
+	size_t n = size * nmemb;
+
+	if (n > 12 && !strncasecmp(data, "grpc-status:", 12))
+		g->status = atoi(data + 12);
+	return n;
+}
+
+/* The gRPC health checking protocol, as the kubelet's grpc probe: one unary
+ * call of grpc.health.v1.Health/Check over HTTP/2 without TLS, the request
+ * and the answer encoded by hand (each is one protobuf field: the service
+ * name; the status, 1 being SERVING). */
+static void run_grpc(const kx_probe *p, kx_probe_result *r)
+{
+	static const char *const names[] = {"UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"};
+	CURL *h = curl_easy_init();
+	struct curl_slist *hdrs = NULL;
+	struct grpc_reply g = {KX_BUF_INIT, -1};
+	unsigned char req[5 + 3 + sizeof p->service];
+	size_t sl = strlen(p->service), m = 0, len;
+	char url[600], hp[300];
+	long code = 0;
+	CURLcode rc;
+
+	if (!h) {
+		snprintf(r->reason, sizeof r->reason, "out of memory");
+		return;
+	}
+	g.body.max = KX_PROBE_MAX_BODY;
+	/* HealthCheckRequest{service = 1}: a length-delimited field */
+	if (sl) {
+		req[5 + m++] = 0x0a;
+		if (sl > 127)
+			req[5 + m++] = (unsigned char)(0x80 | (sl & 0x7f)), req[5 + m++] = (unsigned char)(sl >> 7);
+		else
+			req[5 + m++] = (unsigned char)sl;
+		memcpy(req + 5 + m, p->service, sl);
+		m += sl;
+	}
+	req[0] = 0; /* not compressed */
+	req[1] = (unsigned char)(m >> 24), req[2] = (unsigned char)(m >> 16);
+	req[3] = (unsigned char)(m >> 8), req[4] = (unsigned char)m;
+	snprintf(url, sizeof url, "http://%s:%d/grpc.health.v1.Health/Check", url_host(p, hp, sizeof hp),
+		 p->port);
+	hdrs = curl_slist_append(hdrs, "Content-Type: application/grpc");
+	hdrs = curl_slist_append(hdrs, "TE: trailers");
+	hdrs = curl_slist_append(hdrs, "User-Agent: kube-probe/1.30");
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)p->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, (const char *)req);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)(5 + m));
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, grpc_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &g);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, grpc_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, &g);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
+	rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	len = g.body.len;
+	if (rc != CURLE_OK)
+		snprintf(r->reason, sizeof r->reason,
+			 "timeout: failed to connect service \"%s:%d\" within %ds: %s", hp, p->port,
+			 p->timeout_ms / 1000, curl_easy_strerror(rc));
+	else if (code != 200 || g.status != 0)
+		snprintf(r->reason, sizeof r->reason,
+			 "error: health rpc probe failed: HTTP status %ld, grpc-status %d", code, g.status);
+	else {
+		/* HealthCheckResponse{status = 1}: a varint field; absent is 0 */
+		const unsigned char *b = (const unsigned char *)g.body.p;
+		int status = 0;
+		for (size_t i = 5; len >= 5 && i + 1 < len; i++)
+			if (b[i] == 0x08) {
+				status = b[i + 1] & 0x7f;
+				break;
+			}
+		if (len < 5)
+			snprintf(r->reason, sizeof r->reason, "error: health rpc probe failed: no answer");
+		else if (status == 1)
+			r->ok = 1;
+		else
+			snprintf(r->reason, sizeof r->reason, "service unhealthy (responded with \"%s\")",
+				 status < 4 ? names[status] : "UNKNOWN");
+	}
+	kx_buf_free(&g.body);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(h);
 }
@@ -553,6 +688,9 @@ int kx_probe_run(const kx_probe *p, const char *runtime, const char *container,
 		break;
 	case KX_PROBE_TCP:
 		run_tcp(p, r);
+		break;
+	case KX_PROBE_GRPC:
+		run_grpc(p, r);
 		break;
 	case KX_PROBE_EXEC:
 		run_exec(p, runtime, container, r);

@@ -23,7 +23,7 @@
 
 struct kx_err;
 
-enum kx_probe_kind { KX_PROBE_NONE, KX_PROBE_HTTP, KX_PROBE_TCP, KX_PROBE_EXEC };
+enum kx_probe_kind { KX_PROBE_NONE, KX_PROBE_HTTP, KX_PROBE_TCP, KX_PROBE_EXEC, KX_PROBE_GRPC };
 
 #define KX_PROBE_MAX_HEADERS 16
 #define KX_PROBE_MAX_ARGS 64
@@ -35,6 +35,7 @@ typedef struct kx_probe {
 	char host[256];        /* IP or name; "" means the pod IP (or 127.0.0.1) */
 	int port;
 	char path[2048];       /* with its query, starts with '/' */
+	char service[256];     /* grpc: the service asked about, "" for the server */
 	int nheaders;
 	char hname[KX_PROBE_MAX_HEADERS][128];
 	char hvalue[KX_PROBE_MAX_HEADERS][512];
@@ -53,8 +54,8 @@ void kx_probe_free(kx_probe *p);
  * the container's ports array, to resolve a port given by name. Fills e
  * naming the bad field; returns -1. */
 int kx_probe_from_json(kx_probe *p, jv probe, const char *pod_ip, jv ports, struct kx_err *e);
-/* Parse "http://HOST:PORT/PATH", "https://...", "tcp://HOST:PORT" or
- * "HOST:PORT" (tcp). */
+/* Parse "http://HOST:PORT/PATH", "https://...", "grpc://HOST:PORT[/SERVICE]",
+ * "tcp://HOST:PORT" or "HOST:PORT" (tcp). */
 int kx_probe_from_url(kx_probe *p, const char *url, struct kx_err *e);
 /* A short description: "http://10.0.0.5:8080/healthz", "tcp://h:p",
  * "exec cat /tmp/ok". */

@@ -63,7 +63,7 @@ static const struct kx_opt opts[] = {
 };
 
 static const char synopsis[] =
-	"[options] URL | tcp://HOST:PORT | --tcp HOST:PORT | --exec -- CMD... |\n"
+	"[options] URL | grpc://HOST:PORT[/SERVICE] | tcp://HOST:PORT | --tcp HOST:PORT | --exec -- CMD... |\n"
 	"       --probe JSON [--pod-ip IP] | --node NAME [--watch]";
 
 /* kx_jv_str that always fills buf (with def when the field is absent). */

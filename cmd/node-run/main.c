@@ -41,6 +41,7 @@ enum {
 	OPT_COPY_LOG,
 	OPT_LOG_MAX,
 	OPT_STATUS_FREQ,
+	OPT_WORKERS,
 };
 
 static const struct kx_opt opts[] = {
@@ -67,6 +68,8 @@ static const struct kx_opt opts[] = {
 	{"dry-run", no_argument, OPT_DRY_RUN, NULL, "print the actions for pods, do not act"},
 	{"no-probes", no_argument, OPT_NO_PROBES, NULL,
 	 "do not run probes (kx-health-check --node does)"},
+	{"pod-workers", required_argument, OPT_WORKERS, "N",
+	 "set up or tear down at most N pods at once (default 8; 0: one after another)"},
 	{"node-status-update-frequency", required_argument, OPT_STATUS_FREQ, "DURATION",
 	 "how often the node's status and Lease are written (default 10s)"},
 	{"log-max-size", required_argument, OPT_LOG_MAX, "BYTES",
@@ -134,6 +137,7 @@ int main(int argc, char **argv)
 	cfg.bridge = "kx0";
 	cfg.port = 10250;
 	cfg.probes = 1;
+	cfg.workers = 8;
 	cfg.log_max = 10 << 20;
 	kx_log_init(argv[0]);
 	kx_cli_init(&cli, opts);
@@ -162,6 +166,16 @@ int main(int argc, char **argv)
 				return KX_EUSAGE;
 			}
 			break;
+		case OPT_WORKERS: {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || !*optarg || n < 0 || n > 64) {
+				kx_log_error("bad --pod-workers \"%s\": want 0 to 64", optarg);
+				return KX_EUSAGE;
+			}
+			cfg.workers = (int)n;
+			break;
+		}
 		case OPT_PORT: {
 			char *end;
 			long p = strtol(optarg, &end, 10);
@@ -219,7 +233,13 @@ int main(int argc, char **argv)
 	if (cfg.log_dir[0] != '/' && mkdir_p(cfg.log_dir) == 0 && (log_abs = realpath(cfg.log_dir, NULL)))
 		cfg.log_dir = log_abs;
 	snprintf(lockpath, sizeof lockpath, "%s/node-run.lock", cfg.root);
-	if ((lock = kx_lock_acquire(lockpath, 0, &e)) < 0) {
+	/* the workers of an agent that was just killed hold the lock until they
+	 * finish their pod (seconds): wait for them, but not for another agent */
+	for (int i = 0; (lock = kx_lock_acquire(lockpath, 0, &e)) < 0 && i < 100; i++) {
+		kx_err_clear(&e);
+		usleep(100000);
+	}
+	if (lock < 0) {
 		kx_err_print(&e);
 		return KX_EFAIL;
 	}

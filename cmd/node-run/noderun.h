@@ -42,6 +42,7 @@ struct nr_config {
 	int once;
 	int dry_run;
 	int probes;               /* run probes in-process */
+	int workers;              /* pods set up at once, in child processes; 0: in the pass */
 };
 
 /* The facts about this machine that go into the Node's status. */

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -416,8 +417,14 @@ static int rt_create_start(const struct nr_config *c, const char *id, const char
 		dup2(ep[0], 4);
 		for (int fd = 5; fd < 1024; fd++)
 			close(fd);
-		char max[32];
+		char max[32], helper[4200], *slash;
 		snprintf(max, sizeof max, "%lld", (long long)c->log_max);
+		/* the copier program beside us (see the Makefile), else ourselves */
+		snprintf(helper, sizeof helper, "%s", self);
+		if ((slash = strrchr(helper, '/'))) {
+			snprintf(slash, sizeof helper - (size_t)(slash - helper), "/../libexec/kx/copy-log");
+			execl(helper, "copy-log", max, logfile, (char *)NULL);
+		}
 		execl(self, "kx-node-run", "--log-max-size", max, "--copy-log", logfile, (char *)NULL);
 		_exit(127);
 	}
@@ -687,11 +694,68 @@ static void forwarding_on(void)
 	close(fd);
 }
 
+#define NETNS_DIR "/run/netns"
+
+/* Make the network namespace NETNS_DIR/name as `ip netns add` does, without
+ * running it: a new namespace, bind-mounted there so that it lives on with
+ * no process in it. This thread enters it for a moment and comes back. */
+static int netns_add(const char *name, char *msg, size_t msgn)
+{
+	char path[300];
+	int self, fd, r = -1, err = 0;
+
+	snprintf(path, sizeof path, "%s/%s", NETNS_DIR, name);
+	if (mkdir(NETNS_DIR, 0755) < 0 && errno != EEXIST)
+		goto out_errno;
+	/* as ip does: the directory a shared mount point, so that a namespace
+	 * mounted (or unmounted) here is seen from mount namespaces copied
+	 * from this one */
+	if (mount("", NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) < 0) {
+		if (errno != EINVAL ||
+		    mount(NETNS_DIR, NETNS_DIR, "none", MS_BIND | MS_REC, NULL) < 0 ||
+		    mount("", NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) < 0)
+			goto out_errno;
+	}
+	if ((fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0)) < 0)
+		goto out_errno;
+	close(fd);
+	if ((self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) {
+		err = errno;
+		goto out_unlink;
+	}
+	if (unshare(CLONE_NEWNET) == 0) {
+		r = mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL);
+		err = errno;
+		if (setns(self, CLONE_NEWNET) < 0)
+			kx_log_error("cannot come back to the node's network namespace: %s", strerror(errno));
+	} else
+		err = errno;
+	close(self);
+	if (r == 0)
+		return 0;
+out_unlink:
+	snprintf(msg, msgn, "cannot create network namespace \"%s\": %s", name, strerror(err));
+	unlink(path);
+	return -1;
+out_errno:
+	snprintf(msg, msgn, "cannot create network namespace \"%s\": %s", name, strerror(errno));
+	return -1;
+}
+
+/* Remove what netns_add made (ip netns del). */
+static void netns_del(const char *name)
+{
+	char path[300];
+
+	snprintf(path, sizeof path, "%s/%s", NETNS_DIR, name);
+	umount2(path, MNT_DETACH);
+	unlink(path);
+}
+
 static int sandbox_up(const struct nr_config *c, const char *dir, const char *uid, char *ip,
 		      size_t ipn, char *msg, size_t msgn)
 {
 	char ns[64], path[4200];
-	char *add[] = {"ip", "netns", "add", ns, NULL};
 	kx_buf out = KX_BUF_INIT;
 	kx_err e = KX_ERR_INIT;
 	jv sb, res;
@@ -713,10 +777,8 @@ static int sandbox_up(const struct nr_config *c, const char *dir, const char *ui
 	}
 	netns_name(uid, ns, sizeof ns);
 	snprintf(path, sizeof path, "/run/netns/%s", ns);
-	if (access(path, F_OK) != 0 && run(add, NULL, NULL, NULL, NULL, 10000) != 0) {
-		snprintf(msg, msgn, "cannot create network namespace \"%s\"", ns);
+	if (access(path, F_OK) != 0 && netns_add(ns, msg, msgn) < 0)
 		return -1;
-	}
 	forwarding_on();
 	out.max = 1 << 20;
 	if (cni("ADD", "loopback", uid, ns,
@@ -753,7 +815,6 @@ static int sandbox_up(const struct nr_config *c, const char *dir, const char *ui
 static void sandbox_down(const struct nr_config *c, const char *dir, const char *uid)
 {
 	char ns[64], path[4200], msg[512];
-	char *del[] = {"ip", "netns", "del", ns, NULL};
 	jv sb;
 
 	snprintf(path, sizeof path, "%s/sandbox.json", dir);
@@ -768,7 +829,7 @@ static void sandbox_down(const struct nr_config *c, const char *dir, const char 
 		return;
 	if (c->pod_cidr[0])
 		cni("DEL", "bridge", uid, ns, cni_conf(c), NULL, msg, sizeof msg);
-	run(del, NULL, NULL, NULL, NULL, 10000);
+	netns_del(ns);
 	unlink(path);
 }
 
@@ -1249,6 +1310,7 @@ struct ctr {
 	char waiting[64];      /* waiting reason, when not running */
 	char wmsg[512];
 	char image_id[300];
+	char hook_msg[1024];   /* why its postStart hook failed, for its termination */
 	jv last;               /* lastState.terminated, or null */
 };
 
@@ -1286,6 +1348,7 @@ static void ctr_load(struct ctr *k, const char *dir, const char *name)
 	nr_str(v, "waiting", k->waiting, sizeof k->waiting, "");
 	nr_str(v, "waitingMessage", k->wmsg, sizeof k->wmsg, "");
 	nr_str(v, "imageID", k->image_id, sizeof k->image_id, "");
+	nr_str(v, "hookMessage", k->hook_msg, sizeof k->hook_msg, "");
 	jv_free(k->last);
 	k->last = kx_jv_get(v, "last");
 }
@@ -1312,8 +1375,14 @@ static void ctr_save(const struct ctr *k, const char *dir)
 	v = jv_object_set(v, jv_string("waiting"), jv_string(k->waiting));
 	v = jv_object_set(v, jv_string("waitingMessage"), jv_string(k->wmsg));
 	v = jv_object_set(v, jv_string("imageID"), jv_string(k->image_id));
+	v = jv_object_set(v, jv_string("hookMessage"), jv_string(k->hook_msg));
 	v = jv_object_set(v, jv_string("last"), jv_copy(k->last));
-	write_json_file(path, v);
+	{
+		/* written only when it changed: most passes change nothing */
+		char *text = kx_json_dump(v, 0);
+		update_file(path, text, strlen(text), 0644);
+		free(text);
+	}
 }
 
 static jv tstamp(int64_t t)
@@ -1491,7 +1560,10 @@ static void ctr_finished(struct ctr *k, jv st, int64_t now, int killed_by_probe)
 		snprintf(k->reason, sizeof k->reason, "OOMKilled");
 	else
 		snprintf(k->reason, sizeof k->reason, "%s", k->exit_code == 0 ? "Completed" : "Error");
-	k->message[0] = 0;
+	/* killed because its postStart hook failed: say so, as the kubelet's
+	 * PostStartHookError */
+	snprintf(k->message, sizeof k->message, "%s", k->hook_msg);
+	k->hook_msg[0] = 0;
 	(void)killed_by_probe;
 }
 
@@ -1530,8 +1602,19 @@ static void log_path(const struct podctx *p, const char *cname, int restarts, ch
 		 restarts);
 }
 
-/* Create and start a new instance of container ctr (a spec object). On
- * failure k->waiting says why. */
+static void event(struct podctx *p, const char *type, const char *reason, const char *cname,
+		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int ctr_hook(struct podctx *p, jv ctr, const struct ctr *k, const char *which,
+		    int timeout_s, char *why, size_t whyn);
+static void ctr_stop(struct podctx *p, jv ctr, struct ctr *k, int grace);
+
+static int grace_of(const struct podctx *p)
+{
+	return (int)kx_jv_int(p->pod, "spec.terminationGracePeriodSeconds", 30);
+}
+
+/* Create and start a new instance of container ctr (a spec object), and run
+ * its postStart hook. On failure k->waiting says why. */
 static int ctr_start(struct podctx *p, jv ctr, struct ctr *k)
 {
 	struct nr_config *c = p->ps->c;
@@ -1666,11 +1749,18 @@ static int ctr_start(struct podctx *p, jv ctr, struct ctr *k)
 	k->waiting[0] = k->wmsg[0] = 0;
 	k->kill_at = 0;
 	kx_log_debug(1, "started container \"%s\" of pod \"%s/%s\"", k->name, p->ns, p->name);
+	/* postStart, before the container counts as running; when it fails
+	 * the container is killed, as the kubelet does, and restarted per
+	 * restartPolicy (the event leaves the message out: it may hold secrets) */
+	if (ctr_hook(p, ctr, k, "postStart", grace_of(p), msg, sizeof msg) < 0) {
+		kx_log_debug(1, "%s", msg);
+		event(p, "Warning", "FailedPostStartHook", k->name, "PostStartHook failed");
+		ctr_stop(p, ctr, k, grace_of(p));
+		snprintf(k->hook_msg, sizeof k->hook_msg, "%s", msg);
+	}
 	return 0;
 }
 
-static void event(struct podctx *p, const char *type, const char *reason, const char *cname,
-		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 static void event(struct podctx *p, const char *type, const char *reason, const char *cname,
 		  const char *fmt, ...)
 {
@@ -1691,28 +1781,71 @@ static void event(struct podctx *p, const char *type, const char *reason, const 
 		kx_log_debug(1, "cannot record event: %s", e.msg);
 }
 
-/* Stop a running container: preStop, SIGTERM, and SIGKILL at kill_at. */
+/* Run the container's lifecycle handler `which` ("postStart" or "preStop":
+ * exec inside the container, or httpGet from the node, the host being the
+ * pod IP unless it names one) within timeout_s seconds. 0 when it passed or
+ * there is none; -1 with why filled, worded as the kubelet's. */
+static int ctr_hook(struct podctx *p, jv ctr, const struct ctr *k, const char *which,
+		    int timeout_s, char *why, size_t whyn)
+{
+	char path[64], cname[256];
+	jv h, probe = jv_object(), x;
+	kx_probe pr;
+	kx_probe_result r;
+	kx_err e = KX_ERR_INIT;
+	int http;
+
+	snprintf(path, sizeof path, "lifecycle.%s", which);
+	h = kx_jv_get(jv_copy(ctr), path);
+	nr_str(ctr, "name", cname, sizeof cname, "");
+	if (jv_get_kind(x = kx_jv_get(jv_copy(h), "exec")) == JV_KIND_OBJECT)
+		probe = jv_object_set(probe, jv_string("exec"), x);
+	else if (jv_free(x), jv_get_kind(x = kx_jv_get(jv_copy(h), "httpGet")) == JV_KIND_OBJECT)
+		probe = jv_object_set(probe, jv_string("httpGet"), x);
+	else {
+		/* none, or a kind the kubelet does not run either (tcpSocket) */
+		jv_free(x);
+		jv_free(h);
+		jv_free(probe);
+		return 0;
+	}
+	jv_free(h);
+	http = pod_kind_at(probe, "httpGet") == JV_KIND_OBJECT;
+	if (kx_probe_from_json(&pr, probe, p->ip, kx_jv_get(jv_copy(ctr), "ports"), &e) < 0) {
+		snprintf(why, whyn, "%s hook for container \"%s\": %s", which, cname, e.msg);
+		return -1;
+	}
+	pr.timeout_ms = (timeout_s > 0 ? timeout_s : 1) * 1000;
+	kx_probe_run(&pr, p->ps->c->runtime, k->id, &r);
+	if (!r.ok) {
+		char d[300];
+		snprintf(why, whyn,
+			 "%s lifecycle hook (%s) for Container \"%s\" in Pod \"%s_%s(%s)\" failed - error: %s",
+			 http ? "HTTP" : "Exec", kx_probe_describe(&pr, d, sizeof d), cname, p->name, p->ns,
+			 p->uid, r.reason);
+	}
+	kx_probe_free(&pr);
+	return r.ok ? 0 : -1;
+}
+
+/* Stop a running container: its preStop hook, then SIGTERM, and SIGKILL
+ * once the grace period (counted from before the hook) is over. */
 static void ctr_stop(struct podctx *p, jv ctr, struct ctr *k, int grace)
 {
 	struct nr_config *c = p->ps->c;
 
 	if (!k->kill_at) {
-		jv pre = kx_jv_get(jv_copy(ctr), "lifecycle.preStop.exec");
-		if (jv_get_kind(pre) == JV_KIND_OBJECT) {
-			kx_probe pr;
-			kx_probe_result r;
-			kx_err e = KX_ERR_INIT;
-			if (kx_probe_from_json(&pr, jv_object_set(jv_object(), jv_string("exec"), jv_copy(pre)),
-					       NULL, jv_null(), &e) == 0) {
-				pr.timeout_ms = (grace > 0 ? grace : 1) * 1000;
-				kx_probe_run(&pr, c->runtime, k->id, &r);
-				kx_probe_free(&pr);
-			}
+		int64_t t0 = (int64_t)time(NULL);
+		char why[1024];
+		if (grace > 0 && ctr_hook(p, ctr, k, "preStop", grace, why, sizeof why) < 0) {
+			kx_log_debug(1, "%s", why);
+			event(p, "Warning", "FailedPreStopHook", k->name, "%s", why);
 		}
-		jv_free(pre);
-		k->kill_at = p->ps->now + grace;
+		k->kill_at = t0 + grace;
+		if (grace > 0 && k->kill_at < (int64_t)time(NULL) + 2)
+			k->kill_at = (int64_t)time(NULL) + 2; /* the kubelet's minimum after a hook */
 		rt_simple(c, "kill", k->id, grace > 0 ? "TERM" : "KILL");
-	} else if (p->ps->now >= k->kill_at) {
+	} else if ((int64_t)time(NULL) >= k->kill_at) {
 		rt_simple(c, "kill", k->id, "KILL");
 	}
 }
@@ -1751,7 +1884,7 @@ static jv ctr_sync(struct podctx *p, jv ctr, int init, int may_start, int *ok_ou
 			    ps.result == KX_PROBE_FAILURE && !k.kill_at) {
 				event(p, "Normal", "Killing", cname,
 				      "Container %s failed liveness probe, will be restarted", cname);
-				ctr_stop(p, ctr, &k, (int)kx_jv_int(p->pod, "spec.terminationGracePeriodSeconds", 30));
+				ctr_stop(p, ctr, &k, grace_of(p));
 			} else if (k.kill_at && !p->deleting)
 				ctr_stop(p, ctr, &k, 0);
 		} else if (!strcmp(s, "stopped") && !k.finished) {
@@ -1807,6 +1940,8 @@ static jv ctr_sync(struct podctx *p, jv ctr, int init, int may_start, int *ok_ou
 					/* keep counting it as restarted; the old run stays lastState */
 				}
 			}
+		} else if (!strcmp(k.waiting, "RunContainerError") && p->ps->now < k.backoff_until) {
+			due_at(k.backoff_until); /* the runtime failed it: not again at once */
 		} else if (!k.started || !k.id[0] || k.waiting[0]) {
 			if (ctr_start(p, ctr, &k) == 0)
 				running = 1;
@@ -2276,12 +2411,55 @@ static void on_probe(void *arg, jv pod, const char *container, const char *type,
 	}
 }
 
+/* With --no-probes another prober (kx-health-check --node) writes the
+ * verdicts: 1 when one of them (a probe file's result, for its container)
+ * changed since the last look. */
+static jv seen_verdicts = {0};
+
+static int verdicts_changed(const struct nr_config *c)
+{
+	jv now = jv_object();
+	int changed;
+
+	jv_array_foreach(last_pods, i, pod)
+	{
+		char uid[128], dir[4300];
+		DIR *d;
+		struct dirent *de;
+		nr_str(pod, "metadata.uid", uid, sizeof uid, "");
+		jv_free(pod);
+		snprintf(dir, sizeof dir, "%s/pods/%s/probes", c->root, uid);
+		if (!uid[0] || strchr(uid, '/') || !(d = opendir(dir)))
+			continue;
+		while ((de = readdir(d))) {
+			char path[4600], v[512], id[300], res[32];
+			jv f;
+			if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp"))
+				continue;
+			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+			f = read_json_file(path);
+			snprintf(v, sizeof v, "%s %s", nr_str(f, "containerID", id, sizeof id, ""),
+				 nr_str(f, "result", res, sizeof res, ""));
+			jv_free(f);
+			now = jv_object_set(now, jv_string(path), jv_string(v));
+		}
+		closedir(d);
+	}
+	changed = jv_is_valid(seen_verdicts) && !kx_jv_equal(jv_copy(seen_verdicts), jv_copy(now));
+	if (jv_is_valid(seen_verdicts))
+		jv_free(seen_verdicts);
+	seen_verdicts = now;
+	return changed;
+}
+
 int nr_pods_probe(struct nr_config *c)
 {
 	int changed = 0;
 
-	if (!c->probes || c->dry_run || jv_get_kind(last_pods) != JV_KIND_ARRAY)
+	if (c->dry_run || jv_get_kind(last_pods) != JV_KIND_ARRAY)
 		return 0;
+	if (!c->probes)
+		return verdicts_changed(c);
 	jv_array_foreach(last_pods, i, pod)
 	{
 		char phase[32];
@@ -2299,12 +2477,170 @@ int nr_pods_relist(struct nr_config *c)
 
 	if (!jv_is_valid(now))
 		return 1; /* a runtime without list: a full pass every time */
-	changed = !rt_listed_ok || !kx_jv_equal(jv_copy(rt_listed), jv_copy(now));
+	/* a pass is wanted when a container stopped or went away; one that a
+	 * worker just started, running, is no news */
+	changed = !rt_listed_ok;
+	if (rt_listed_ok) {
+		jv_object_foreach(rt_listed, id, was)
+		{
+			jv is = jv_object_get(jv_copy(now), jv_copy(id));
+			if (!jv_is_valid(is) || !kx_jv_equal(jv_copy(was), jv_copy(is)))
+				changed = 1;
+			jv_free(is);
+			jv_free(id);
+			jv_free(was);
+		}
+		jv_object_foreach(now, id, st)
+		{
+			jv was = jv_object_get(jv_copy(rt_listed), jv_copy(id));
+			if (!jv_is_valid(was) && strcmp(jv_string_value(st), "running") &&
+			    strcmp(jv_string_value(st), "created"))
+				changed = 1;
+			jv_free(was);
+			jv_free(id);
+			jv_free(st);
+		}
+	}
 	if (rt_listed_ok)
 		jv_free(rt_listed);
 	rt_listed = now;
 	rt_listed_ok = 1;
 	return changed;
+}
+
+/* ---- workers: a pod's slow steps in a child process ------------------------ */
+
+/* Setting up a pod is mostly waiting for other programs (ip, the CNI
+ * plugins, the runtime, the log copier), so a pass hands each pod that has
+ * such work to do (a new or pending pod, a pod being deleted) to a forked
+ * child, at most c->workers at a time, and goes on with the others. The
+ * child runs the same pod_sync as the pass would, with its own connection
+ * to the store, writes the pod's files and status and exits; a pod with a
+ * worker in flight is left alone by the passes until it ends, and its end
+ * starts a new pass. Nothing lives only in a worker's memory: all it knows
+ * is in the pod's files, so a worker that dies, or an agent killed with its
+ * workers running, leaves a state the next pass converges from. */
+struct worker {
+	pid_t pid;
+	int fd; /* the read end of a pipe whose write end the worker holds */
+	char uid[128];
+};
+static struct worker workers[64];
+static int nworkers;
+static int deferred;      /* the last pass left pods for want of a worker */
+static int64_t soon_ms;   /* a worker ended: a pass by then (ms), to put its pod in last_pods */
+
+static int worker_busy(const char *uid)
+{
+	for (int i = 0; i < nworkers; i++)
+		if (!strcmp(workers[i].uid, uid))
+			return 1;
+	return 0;
+}
+
+/* Does this pod have slow work to do: starting (no phase yet, or Pending)
+ * or stopping? Borrows pod. */
+static int pod_slow(jv pod)
+{
+	char phase[32];
+
+	if (kind_is_string(pod, "metadata.deletionTimestamp"))
+		return 1;
+	nr_str(pod, "status.phase", phase, sizeof phase, "");
+	return !phase[0] || !strcmp(phase, "Pending");
+}
+
+static void pod_sync(struct pass *ps, jv pod, jv *kept);
+
+/* In the child: sync the pod, tell the parent when to come back (a back-off
+ * ending) through fd, and exit. */
+static void __attribute__((noreturn)) worker_main(struct pass *ps, jv pod, int fd)
+{
+	kx_err e = KX_ERR_INIT;
+	jv kept = jv_array();
+	char due[32];
+	int n;
+
+	if (ps->cl) {
+		/* the parent's connection is the parent's */
+		if (!(ps->cl = kx_client_new(ps->c->server, &e)))
+			_exit(KX_EUNREACH);
+		kx_client_set_timeout(ps->cl, 10000);
+	}
+	next_due = 0;
+	pod_sync(ps, pod, &kept);
+	fflush(stdout);
+	n = snprintf(due, sizeof due, "%lld\n", (long long)next_due);
+	if (write(fd, due, (size_t)n) < 0)
+		_exit(KX_EFAIL);
+	_exit(0);
+}
+
+/* Hand pod (consumed on success) to a new worker; -1 when the pool is full
+ * or fork failed (pod untouched). */
+static int worker_start(struct pass *ps, jv pod, const char *uid)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (nworkers >= ps->c->workers || nworkers >= (int)(sizeof workers / sizeof workers[0]))
+		return -1;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	fflush(stdout); /* or the child would print it again */
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		worker_main(ps, pod, fds[1]);
+	}
+	close(fds[1]);
+	workers[nworkers].pid = pid;
+	workers[nworkers].fd = fds[0];
+	snprintf(workers[nworkers].uid, sizeof workers[nworkers].uid, "%s", uid);
+	nworkers++;
+	jv_free(pod);
+	return 0;
+}
+
+/* Collect the workers that ended, waiting up to ms for one; the number
+ * collected. */
+static int workers_reap(int ms)
+{
+	struct pollfd pf[64];
+	int got = 0;
+
+	if (nworkers == 0)
+		return 0;
+	for (int i = 0; i < nworkers; i++)
+		pf[i] = (struct pollfd){workers[i].fd, POLLIN, 0};
+	if (poll(pf, (nfds_t)nworkers, ms) <= 0)
+		return 0;
+	for (int i = nworkers - 1; i >= 0; i--) {
+		char buf[64];
+		ssize_t n;
+		int st;
+		if (!pf[i].revents)
+			continue;
+		n = read(workers[i].fd, buf, sizeof buf - 1);
+		if (n > 0) {
+			buf[n] = 0;
+			due_at(strtoll(buf, NULL, 10));
+		}
+		close(workers[i].fd);
+		while (waitpid(workers[i].pid, &st, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			kx_log_error("the worker for pod %s ended with status %d", workers[i].uid,
+				     WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		workers[i] = workers[--nworkers];
+		got++;
+	}
+	return got;
 }
 
 /* ---- the watch that wakes the loop --------------------------------------- */
@@ -2315,6 +2651,8 @@ static int watcher_on;
 
 static int on_line(void *arg, const char *line, size_t len)
 {
+	/* every event wakes the loop: a change of status by someone else
+	 * (kx-health-check --node writes readiness) wants a pass too */
 	(void)arg;
 	(void)line;
 	(void)len;
@@ -2359,22 +2697,39 @@ void nr_pods_init(struct nr_config *c)
 
 int nr_pods_wait(struct nr_config *c, int64_t ms)
 {
-	struct pollfd pf = {wake_fd[0], POLLIN, 0};
+	struct pollfd pf[1 + sizeof workers / sizeof workers[0]];
 	char buf[256];
 	static struct timespec file_mtime;
 	struct stat st;
-	int woke = 0;
+	int woke = 0, n = 0;
 
-	if (ms > 0) {
-		if (wake_fd[0] < 0)
-			usleep((useconds_t)ms * 1000);
-		else if (poll(&pf, 1, (int)ms) > 0) {
-			usleep(20000); /* let a burst of events arrive */
+	/* the store's events and the workers' ends, whichever comes first */
+	if (wake_fd[0] >= 0)
+		pf[n++] = (struct pollfd){wake_fd[0], POLLIN, 0};
+	for (int i = 0; i < nworkers; i++)
+		pf[n++] = (struct pollfd){workers[i].fd, POLLIN, 0};
+	if (soon_ms && ms > soon_ms - kx_now_ms())
+		ms = soon_ms - kx_now_ms();
+	if (n == 0 && ms > 0)
+		usleep((useconds_t)ms * 1000);
+	else if (poll(pf, (nfds_t)n, ms > 0 ? (int)ms : 0) > 0) {
+		if (wake_fd[0] >= 0 && pf[0].revents) {
+			usleep(5000); /* let a burst of events arrive */
 			while (read(wake_fd[0], buf, sizeof buf) > 0)
 				;
-			woke = 1;
 		}
+		woke = 1;
 	}
+	/* a worker's end frees a place for the pods left waiting: a pass now;
+	 * else one pass soon for the ends of a burst */
+	if (workers_reap(0) > 0) {
+		if (deferred)
+			woke = 1;
+		else if (!soon_ms)
+			soon_ms = kx_now_ms() + 250;
+	}
+	if (soon_ms && kx_now_ms() >= soon_ms)
+		woke = 1;
 	if (c->file && stat(c->file, &st) == 0 &&
 	    (st.st_mtim.tv_sec != file_mtime.tv_sec || st.st_mtim.tv_nsec != file_mtime.tv_nsec)) {
 		file_mtime = st.st_mtim;
@@ -2444,6 +2799,8 @@ int nr_pods_sync(kx_client *cl, struct nr_config *c, kx_err *e)
 
 	rt_relist(c);
 	next_due = 0;
+	deferred = 0;
+	soon_ms = 0;
 	probe_client = c->file ? NULL : cl;
 	probe_node = c->node;
 	if (!c->pod_cidr[0] && !c->file) {
@@ -2490,9 +2847,25 @@ int nr_pods_sync(kx_client *cl, struct nr_config *c, kx_err *e)
 			continue;
 		}
 		seen = jv_object_set(seen, jv_string(uid), jv_true());
+		if (worker_busy(uid)) {
+			jv_free(pod);
+			continue;
+		}
+		if (!c->dry_run && c->workers > 0 && pod_slow(pod)) {
+			if (worker_start(&ps, jv_copy(pod), uid) == 0 || nworkers >= c->workers) {
+				/* handed over, or left for the pass a worker's end starts */
+				if (!worker_busy(uid))
+					deferred = 1;
+				jv_free(pod);
+				continue;
+			}
+		}
 		pod_sync(&ps, pod, &kept);
 	}
 	jv_free(pods);
+	if (c->once)
+		while (nworkers > 0)
+			workers_reap(-1);
 	/* pods that are gone from the store: kill and clean up what is left */
 	snprintf(dir, sizeof dir, "%s/pods", c->root);
 	if (!c->dry_run && (d = opendir(dir))) {
@@ -2501,7 +2874,7 @@ int nr_pods_sync(kx_client *cl, struct nr_config *c, kx_err *e)
 			if (de->d_name[0] == '.')
 				continue;
 			have = jv_object_get(jv_copy(seen), jv_string(de->d_name));
-			if (!jv_is_valid(have)) {
+			if (!jv_is_valid(have) && !worker_busy(de->d_name)) {
 				struct podctx p = {0};
 				char pj[4400];
 				jv old;

@@ -26,6 +26,11 @@ yes 0123456789 | head -200 >"$T/big"
 kx-node-run --log-max-size 1000 --copy-log "$T/rot.log" 3<"$T/big" 4<"$T/empty"
 ok "a log over its size is rotated" test -s "$T/rot.log.1"
 like "$(wc -c <"$T/rot.log")" '^[0-9]{1,4}$' "and the current file stays small"
+# the copier program kx-node-run starts for each container does the same
+"$TOP/libexec/kx/copy-log" 1000 "$T/rot2.log" 3<"$T/big" 4<"$T/err"
+ok "libexec/kx/copy-log: the copier as a program of its own, rotating too" test -s "$T/rot2.log.1"
+like "$(tail -1 "$T/rot2.log")" 'stderr F oops$' "with the same lines"
+is "$(ldd "$TOP/libexec/kx/copy-log" | grep -c 'curl\|microhttpd\|ssl')" "0" "and none of kx-node-run's libraries"
 
 printf 'before restart\n' >"$T/out0"
 mv "$L/0.log" "$L/1.log"

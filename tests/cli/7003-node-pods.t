@@ -33,6 +33,7 @@ bg NR_exec -f "$T/pods.json" >"$T/agent.out" 2>"$T/agent.err"
 AGENT=$BG_PID
 wait_for 30 sh -c "grep '\"name\":\"web\"' '$T/agent.out' | tail -1 | grep -q '\"phase\":\"Running\"'"
 is "$(st web .phase)" "Running" "a pod runs"
+[ "$(st web .phase)" = Running ] || { st web .containerStatuses | sed 's/^/#   /'; tail -20 "$T/agent.err" | sed 's/^/#   /'; }
 WEB=$(st web .podIP)
 like "$WEB" "^$NET\.[0-9]+$" "with an address from the pod CIDR"
 is "$(curl -s -m 5 "http://$WEB:8080/index.html")" "hello from kx" "it serves HTTP on its pod IP, from a configMap volume"

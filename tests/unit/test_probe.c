@@ -69,8 +69,15 @@ static void test_from_json(void)
 	       "a command that is not strings fails");
 	is_int(kx_probe_from_json(&p, J("{\"httpGet\":{\"port\":80,\"scheme\":\"FTP\"}}"), NULL,
 				  jv_null(), &e), -1, "an unknown scheme fails");
-	is_int(kx_probe_from_json(&p, J("{\"grpc\":{\"port\":9090}}"), NULL, jv_null(), &e), -1,
-	       "grpc is refused, not run wrongly");
+	is_int(kx_probe_from_json(&p, J("{\"grpc\":{\"port\":9090,\"service\":\"web\"}}"), "10.0.0.5",
+				  jv_null(), &e), 0, "grpc is parsed");
+	is_int(p.kind, KX_PROBE_GRPC, "as a grpc probe");
+	is_int(p.port, 9090, "with its port");
+	is_str(p.service, "web", "and service");
+	is_str(p.host, "10.0.0.5", "and the pod IP as host");
+	kx_probe_free(&p);
+	is_int(kx_probe_from_json(&p, J("{\"grpc\":{\"port\":\"web\"}}"), NULL, jv_null(), &e), -1,
+	       "a grpc port by name fails, as in Kubernetes");
 	is_int(kx_probe_from_json(&p, J("{\"periodSeconds\":1}"), NULL, jv_null(), &e), -1,
 	       "no handler fails");
 	is_int(kx_probe_from_json(&p, J("{\"tcpSocket\":{\"port\":1},\"periodSeconds\":0}"), NULL,
