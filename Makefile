@@ -122,7 +122,7 @@ install: all
 	for m in $(MANS); do s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
 	  install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
 	install -m 644 completions/kx.bash $(DESTDIR)$(BASHDIR)/kx
-	for b in $(BINS); do ln -sf kx $(DESTDIR)$(BASHDIR)/$${b#bin/}; done
+	for b in $(filter-out bin/kx,$(BINS)); do ln -sf kx $(DESTDIR)$(BASHDIR)/$${b#bin/}; done
 	install -m 644 completions/_kx $(DESTDIR)$(ZSHDIR)/_kx
 
 uninstall:
