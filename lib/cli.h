@@ -22,13 +22,15 @@ struct kx_opt {
 enum { KX_OPT_COMPLETE = 1000, KX_OPT_SERVER, KX_OPT_FIRST_PRIVATE = 1100 };
 
 /* The entries every table ends with: -v, --help, --version, the hidden
- * --complete, and the zeroed end. */
-#define KX_OPTS_COMMON                                                          \
-	{"verbose", no_argument, 'v', NULL, "say more (repeat for more)"},      \
+ * --complete, and the zeroed end. KX_OPTS_COMMON_V is the same with the
+ * program's own words for -v in its help. */
+#define KX_OPTS_COMMON_V(verbose_help)                                          \
+	{"verbose", no_argument, 'v', NULL, verbose_help},                      \
 	{"help", no_argument, 'h', NULL, "show this help"},                     \
 	{"version", no_argument, 'V', NULL, "show the version"},                \
 	{"complete", no_argument, KX_OPT_COMPLETE, NULL, NULL},                 \
 	{0}
+#define KX_OPTS_COMMON KX_OPTS_COMMON_V("say more (repeat for more)")
 
 /* The options every program treats alike, for the getopt loop's default
  * case: -v counts (KX_CLI_NEXT: go on parsing); --help, --version and

@@ -38,11 +38,7 @@ static const struct kx_opt opts[] = {
 	{"timeout", required_argument, OPT_TIMEOUT, "D", "give up waiting after D (default 5m; 0: never)"},
 	{"output", required_argument, 'o', "FMT", "name: print only kind/name of each object"},
 	{"server", required_argument, KX_OPT_SERVER, "URL", "the store (default: $KX_SERVER or " KX_DEFAULT_SERVER ")"},
-	{"verbose", no_argument, 'v', NULL, "say more (repeat for more)"},
-	{"help", no_argument, 'h', NULL, "show this help"},
-	{"version", no_argument, 'V', NULL, "show the version"},
-	{"complete", no_argument, KX_OPT_COMPLETE, NULL, NULL},
-	{0},
+	KX_OPTS_COMMON,
 };
 
 static const char synopsis[] =
@@ -279,11 +275,9 @@ int main(int argc, char **argv)
 			names_only = 1;
 			break;
 		case KX_OPT_SERVER: server = optarg; break;
-		case 'v': kx_verbose++; break;
-		case 'h': kx_cli_usage(stdout, synopsis, opts); return kx_cli_exit(0);
-		case 'V': kx_cli_version(); return kx_cli_exit(0);
-		case KX_OPT_COMPLETE: kx_cli_complete(opts, NULL); return kx_cli_exit(0);
-		default: kx_cli_usage(stderr, synopsis, opts); return KX_EUSAGE;
+		default:
+			if ((c = kx_cli_common(c, synopsis, opts, NULL)) != KX_CLI_NEXT)
+				return kx_cli_exit(c);
 		}
 	}
 	kx_cli_free(&cli);

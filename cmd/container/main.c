@@ -36,16 +36,16 @@
 
 enum { OPT_ROOT = KX_OPT_FIRST_PRIVATE, OPT_PIDFILE };
 
+/* No --server: like runc, kx-container works on one machine's bundles and
+ * never talks to the store. Global and command options share one table and
+ * are parsed in two passes (runc's order: kx-container --root DIR create
+ * --bundle DIR ID). */
 static const struct kx_opt opts[] = {
 	{"root", required_argument, OPT_ROOT, "DIR", "state directory (default /run/kx-container)"},
 	{"bundle", required_argument, 'b', "DIR", "the bundle: config.json and rootfs (default .)"},
 	{"force", no_argument, 'f', NULL, "delete: kill a running container first"},
 	{"pid-file", required_argument, OPT_PIDFILE, "FILE", "create, run: write the container's pid"},
-	{"verbose", no_argument, 'v', NULL, "more detail"},
-	{"help", no_argument, 'h', NULL, "show this help"},
-	{"version", no_argument, 'V', NULL, "show the version"},
-	{"complete", no_argument, KX_OPT_COMPLETE, NULL, NULL},
-	{0},
+	KX_OPTS_COMMON_V("more detail"),
 };
 
 static const char synopsis[] =
@@ -721,25 +721,11 @@ int main(int argc, char **argv)
 			case OPT_PIDFILE:
 				pid_file = optarg;
 				break;
-			case 'v':
-				kx_verbose++;
-				break;
-			case 'h':
-				kx_cli_usage(stdout, synopsis, opts);
-				kx_cli_free(&cli);
-				return kx_cli_exit(0);
-			case 'V':
-				kx_cli_version();
-				kx_cli_free(&cli);
-				return kx_cli_exit(0);
-			case KX_OPT_COMPLETE:
-				kx_cli_complete(opts, cmds);
-				kx_cli_free(&cli);
-				return kx_cli_exit(0);
 			default:
-				kx_cli_usage(stderr, synopsis, opts);
-				kx_cli_free(&cli);
-				return KX_EUSAGE;
+				if ((c = kx_cli_common(c, synopsis, opts, cmds)) != KX_CLI_NEXT) {
+					kx_cli_free(&cli);
+					return kx_cli_exit(c);
+				}
 			}
 		}
 	}

@@ -47,11 +47,7 @@ static const struct kx_opt opts[] = {
 	{"recursive", no_argument, 'R', NULL, "read directories given with -f recursively"},
 	{"timeout", required_argument, OPT_TIMEOUT, "D", "stop watching after D (5s, 2m); 0: never"},
 	{"server", required_argument, KX_OPT_SERVER, "URL", "the store (default: $KX_SERVER or " KX_DEFAULT_SERVER ")"},
-	{"verbose", no_argument, 'v', NULL, "say more (repeat for more)"},
-	{"help", no_argument, 'h', NULL, "show this help"},
-	{"version", no_argument, 'V', NULL, "show the version"},
-	{"complete", no_argument, KX_OPT_COMPLETE, NULL, NULL},
-	{0},
+	KX_OPTS_COMMON,
 };
 
 static const char synopsis[] =
@@ -563,13 +559,9 @@ int main(int argc, char **argv)
 			}
 			break;
 		case KX_OPT_SERVER: server = optarg; break;
-		case 'v': kx_verbose++; break;
-		case 'h': kx_cli_usage(stdout, synopsis, opts); return kx_cli_exit(0);
-		case 'V': kx_cli_version(); return kx_cli_exit(0);
-		case KX_OPT_COMPLETE:
-			kx_cli_complete(opts, kx_kubectl_type_words());
-			return kx_cli_exit(0);
-		default: kx_cli_usage(stderr, synopsis, opts); return KX_EUSAGE;
+		default:
+			if ((c = kx_cli_common(c, synopsis, opts, kx_kubectl_type_words())) != KX_CLI_NEXT)
+				return kx_cli_exit(c);
 		}
 	}
 	kx_cli_free(&cli);

@@ -55,11 +55,7 @@ static const struct kx_opt opts[] = {
 	{"root", required_argument, OPT_ROOT, "DIR",
 	 "with --node: where the result files go (default /var/lib/kx)"},
 	{"server", required_argument, KX_OPT_SERVER, "URL", "the store (default $KX_SERVER)"},
-	{"verbose", no_argument, 'v', NULL, "say more"},
-	{"help", no_argument, 'h', NULL, "show this help"},
-	{"version", no_argument, 'V', NULL, "show the version"},
-	{"complete", no_argument, KX_OPT_COMPLETE, NULL, NULL},
-	{0},
+	KX_OPTS_COMMON_V("say more"),
 };
 
 static const char synopsis[] =
@@ -218,6 +214,9 @@ static jv read_json_arg(const char *arg, const char *what, kx_err *e)
 	return v;
 }
 
+/* --complete: the words after the options */
+static const char *const complete_words[] = {"exec", NULL};
+
 int main(int argc, char **argv)
 {
 	struct kx_cli cli;
@@ -266,21 +265,9 @@ int main(int argc, char **argv)
 			output = optarg;
 			break;
 		case KX_OPT_SERVER: server = optarg; break;
-		case 'v': kx_verbose++; break;
-		case 'h':
-			kx_cli_usage(stdout, synopsis, opts);
-			return kx_cli_exit(0);
-		case 'V':
-			kx_cli_version();
-			return kx_cli_exit(0);
-		case KX_OPT_COMPLETE: {
-			static const char *const words[] = {"exec", NULL};
-			kx_cli_complete(opts, words);
-			return kx_cli_exit(0);
-		}
 		default:
-			kx_cli_usage(stderr, synopsis, opts);
-			return KX_EUSAGE;
+			if ((c = kx_cli_common(c, synopsis, opts, complete_words)) != KX_CLI_NEXT)
+				return kx_cli_exit(c);
 		}
 	}
 	kx_cli_free(&cli);

@@ -34,11 +34,7 @@ static const struct kx_opt opts[] = {
 	{"creds", required_argument, OPT_CREDS, "USER:PASSWORD", "registry credentials (or $KX_REGISTRY_CREDS)"},
 	{"no-unpack", no_argument, OPT_NO_UNPACK, NULL, "pull, load: store the layers without unpacking them"},
 	{"quiet", no_argument, 'q', NULL, "no progress bar, even on a terminal"},
-	{"verbose", no_argument, 'v', NULL, "more detail"},
-	{"help", no_argument, 'h', NULL, "show this help"},
-	{"version", no_argument, 'V', NULL, "show the version"},
-	{"complete", no_argument, KX_OPT_COMPLETE, NULL, NULL},
-	{0},
+	KX_OPTS_COMMON_V("more detail"),
 };
 
 static const char synopsis[] =
@@ -263,25 +259,11 @@ int main(int argc, char **argv)
 			case 'q':
 				quiet = 1;
 				break;
-			case 'v':
-				kx_verbose++;
-				break;
-			case 'h':
-				kx_cli_usage(stdout, synopsis, opts);
-				kx_cli_free(&cli);
-				return kx_cli_exit(0);
-			case 'V':
-				kx_cli_version();
-				kx_cli_free(&cli);
-				return kx_cli_exit(0);
-			case KX_OPT_COMPLETE:
-				kx_cli_complete(opts, cmds);
-				kx_cli_free(&cli);
-				return kx_cli_exit(0);
 			default:
-				kx_cli_usage(stderr, synopsis, opts);
-				kx_cli_free(&cli);
-				return KX_EUSAGE;
+				if ((c = kx_cli_common(c, synopsis, opts, cmds)) != KX_CLI_NEXT) {
+					kx_cli_free(&cli);
+					return kx_cli_exit(c);
+				}
 			}
 		}
 	}

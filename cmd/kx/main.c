@@ -33,6 +33,9 @@ static const struct {
 	{"store", "the Kubernetes API on SQLite or etcd (kube-apiserver + etcd)"},
 };
 
+/* Not KX_OPTS_COMMON: kx is only the dispatcher. It has no -v and no
+ * --server of its own (they belong to the program it runs: kx get -v ...),
+ * and its --complete adds the commands found at run time. */
 static const struct kx_opt opts[] = {
 	{"help", no_argument, 'h', NULL, "show this help"},
 	{"version", no_argument, 'V', NULL, "show the version"},
@@ -233,6 +236,22 @@ static int help_one(const char *name)
 	return KX_EFAIL;
 }
 
+/* --complete: the options, then the words after them: help and every
+ * kx-* program found beside kx or on PATH. */
+static void complete_commands(void)
+{
+	char **names;
+	size_t n = list_commands(&names);
+
+	kx_cli_complete(opts, NULL);
+	printf("help\n");
+	for (size_t i = 0; i < n; i++) {
+		printf("%s\n", names[i]);
+		free(names[i]);
+	}
+	free(names);
+}
+
 int main(int argc, char **argv)
 {
 	struct kx_cli cli;
@@ -244,27 +263,12 @@ int main(int argc, char **argv)
 	kx_cli_init(&cli, opts);
 	while ((c = getopt_long(argc, argv, cli.shortopts, cli.longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			kx_cli_usage(stdout, synopsis, opts);
+		case KX_OPT_COMPLETE:
+			complete_commands();
 			return kx_cli_exit(0);
-		case 'V':
-			kx_cli_version();
-			return kx_cli_exit(0);
-		case KX_OPT_COMPLETE: {
-			char **names;
-			size_t n = list_commands(&names);
-			kx_cli_complete(opts, NULL);
-			printf("help\n");
-			for (size_t i = 0; i < n; i++) {
-				printf("%s\n", names[i]);
-				free(names[i]);
-			}
-			free(names);
-			return kx_cli_exit(0);
-		}
 		default:
-			kx_cli_usage(stderr, synopsis, opts);
-			return KX_EUSAGE;
+			if ((c = kx_cli_common(c, synopsis, opts, NULL)) != KX_CLI_NEXT)
+				return kx_cli_exit(c);
 		}
 	}
 	kx_cli_free(&cli);

@@ -76,11 +76,7 @@ static const struct kx_opt opts[] = {
 	 "rotate a container's log file at this size (default 10485760)"},
 	{"copy-log", required_argument, OPT_COPY_LOG, NULL, NULL}, /* internal: the log copier */
 	{"server", required_argument, KX_OPT_SERVER, "URL", "the store (default $KX_SERVER)"},
-	{"verbose", no_argument, 'v', NULL, "say more"},
-	{"help", no_argument, 'h', NULL, "show this help"},
-	{"version", no_argument, 'V', NULL, "show the version"},
-	{"complete", no_argument, KX_OPT_COMPLETE, NULL, NULL},
-	{0},
+	KX_OPTS_COMMON_V("say more"),
 };
 
 static const char synopsis[] =
@@ -187,19 +183,9 @@ int main(int argc, char **argv)
 			break;
 		}
 		case KX_OPT_SERVER: cfg.server = optarg; break;
-		case 'v': kx_verbose++; break;
-		case 'h':
-			kx_cli_usage(stdout, synopsis, opts);
-			return kx_cli_exit(0);
-		case 'V':
-			kx_cli_version();
-			return kx_cli_exit(0);
-		case KX_OPT_COMPLETE:
-			kx_cli_complete(opts, NULL);
-			return kx_cli_exit(0);
 		default:
-			kx_cli_usage(stderr, synopsis, opts);
-			return KX_EUSAGE;
+			if ((c = kx_cli_common(c, synopsis, opts, NULL)) != KX_CLI_NEXT)
+				return kx_cli_exit(c);
 		}
 	}
 	kx_cli_free(&cli);

@@ -49,11 +49,7 @@ static const struct kx_opt opts[] = {
 	{"cluster-cidr", required_argument, OPT_CLUSTER_CIDR, "CIDR[,CIDR]", "masquerade cluster IP traffic from outside these ranges"},
 	{"mode", required_argument, OPT_MODE, "MODE", "nftables (default) or ipvs"},
 	{"cleanup", no_argument, OPT_CLEANUP, NULL, "remove the tables this program made, and exit"},
-	{"verbose", no_argument, 'v', NULL, "say more (repeat for more)"},
-	{"help", no_argument, 'h', NULL, "show this help"},
-	{"version", no_argument, 'V', NULL, "show the version"},
-	{"complete", no_argument, KX_OPT_COMPLETE, NULL, NULL},
-	{0},
+	KX_OPTS_COMMON,
 };
 
 static const char synopsis[] =
@@ -944,19 +940,9 @@ int main(int argc, char **argv)
 			c.mode = optarg;
 			break;
 		case OPT_CLEANUP: c.cleanup = 1; break;
-		case 'v': kx_verbose++; break;
-		case 'h':
-			kx_cli_usage(stdout, synopsis, opts);
-			return kx_cli_exit(0);
-		case 'V':
-			kx_cli_version();
-			return kx_cli_exit(0);
-		case KX_OPT_COMPLETE:
-			kx_cli_complete(opts, NULL);
-			return kx_cli_exit(0);
 		default:
-			kx_cli_usage(stderr, synopsis, opts);
-			return KX_EUSAGE;
+			if ((ch = kx_cli_common(ch, synopsis, opts, NULL)) != KX_CLI_NEXT)
+				return kx_cli_exit(ch);
 		}
 	}
 	kx_cli_free(&cli);

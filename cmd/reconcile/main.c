@@ -87,11 +87,7 @@ static const struct kx_opt opts[] = {
 	{"now", required_argument, OPT_NOW, "TIME", "decide as if it were TIME (RFC 3339)"},
 	{"list-controllers", no_argument, OPT_LIST, NULL, "list the controllers and exit"},
 	{"server", required_argument, KX_OPT_SERVER, "URL", "the store (default $KX_SERVER or " KX_DEFAULT_SERVER ")"},
-	{"verbose", no_argument, 'v', NULL, "say what is done (repeat for more)"},
-	{"help", no_argument, 'h', NULL, "show this help"},
-	{"version", no_argument, 'V', NULL, "show the version"},
-	{"complete", no_argument, KX_OPT_COMPLETE, NULL, NULL},
-	{0},
+	KX_OPTS_COMMON_V("say what is done (repeat for more)"),
 };
 
 static const char synopsis[] =
@@ -360,6 +356,12 @@ static int parse_ms(const char *opt, const char *s, int64_t *ms)
 	return 0;
 }
 
+/* --complete: the controllers --controllers names */
+static const char *const controller_names[] = {"namespace", "garbagecollector", "node", "deployment",
+						"replicaset", "replicationcontroller", "endpoints",
+						"endpointslice", "serviceaccount", "resourcequota",
+						NULL};
+
 int main(int argc, char **argv)
 {
 	struct kx_cli cli;
@@ -447,30 +449,11 @@ int main(int argc, char **argv)
 		case KX_OPT_SERVER:
 			r.server = optarg;
 			break;
-		case 'v':
-			kx_verbose++;
-			break;
-		case 'h':
-			kx_cli_usage(stdout, synopsis, opts);
-			kx_cli_free(&cli);
-			return kx_cli_exit(0);
-		case 'V':
-			kx_cli_version();
-			kx_cli_free(&cli);
-			return kx_cli_exit(0);
-		case KX_OPT_COMPLETE: {
-			static const char *const names[] = {"namespace", "garbagecollector", "node", "deployment",
-							    "replicaset", "replicationcontroller", "endpoints",
-							    "endpointslice", "serviceaccount", "resourcequota",
-							    NULL};
-			kx_cli_complete(opts, names);
-			kx_cli_free(&cli);
-			return kx_cli_exit(0);
-		}
 		default:
-			kx_cli_usage(stderr, synopsis, opts);
-			kx_cli_free(&cli);
-			return KX_EUSAGE;
+			if ((ch = kx_cli_common(ch, synopsis, opts, controller_names)) != KX_CLI_NEXT) {
+				kx_cli_free(&cli);
+				return kx_cli_exit(ch);
+			}
 		}
 	}
 	kx_cli_free(&cli);

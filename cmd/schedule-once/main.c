@@ -66,11 +66,7 @@ static const struct kx_opt opts[] = {
 	{"batch", required_argument, O_BATCH, "DURATION", "with --watch: wait this long to batch changes (default 100ms)"},
 	{"resync", required_argument, O_RESYNC, "DURATION", "with --watch: a full pass at least this often (default 30s)"},
 	{"server", required_argument, KX_OPT_SERVER, "URL", "the store (default $KX_SERVER or " KX_DEFAULT_SERVER ")"},
-	{"verbose", no_argument, 'v', NULL, "say more (repeatable)"},
-	{"help", no_argument, 'h', NULL, "show this help"},
-	{"version", no_argument, 'V', NULL, "show the version"},
-	{"complete", no_argument, KX_OPT_COMPLETE, NULL, NULL},
-	{0},
+	KX_OPTS_COMMON_V("say more (repeatable)"),
 };
 
 static const char synopsis[] =
@@ -471,23 +467,11 @@ int main(int argc, char **argv)
 		case KX_OPT_SERVER:
 			r.server = optarg;
 			break;
-		case 'v':
-			kx_verbose++;
-			break;
-		case 'h':
-			kx_cli_usage(stdout, synopsis, opts);
-			status = 0;
-			goto out;
-		case 'V':
-			kx_cli_version();
-			goto out;
-		case KX_OPT_COMPLETE:
-			kx_cli_complete(opts, NULL);
-			goto out;
 		default:
-			kx_cli_usage(stderr, synopsis, opts);
-			status = KX_EUSAGE;
-			goto out;
+			if ((c = kx_cli_common(c, synopsis, opts, NULL)) != KX_CLI_NEXT) {
+				status = c;
+				goto out;
+			}
 		}
 	}
 	if (optind < argc) {

@@ -45,11 +45,7 @@ static const struct kx_opt opts[] = {
 	{"service-cidr", required_argument, OPT_CIDR, "CIDR", "where Service cluster IPs come from (10.96.0.0/12)"},
 	{"watch-cache", required_argument, OPT_RING, "N", "events kept in memory for watchers (16384)"},
 	{"bookmark-interval", required_argument, OPT_BOOKMARK, "DURATION", "how often watches asking for bookmarks get one (1m)"},
-	{"verbose", no_argument, 'v', NULL, "say more (repeat for more)"},
-	{"help", no_argument, 'h', NULL, "show this help"},
-	{"version", no_argument, 'V', NULL, "show the version"},
-	{"complete", no_argument, KX_OPT_COMPLETE, NULL, NULL},
-	{0},
+	KX_OPTS_COMMON,
 };
 
 static const char synopsis[] = "[--listen ADDR:PORT] [--data DIR] [options]";
@@ -168,21 +164,9 @@ int main(int argc, char **argv)
 				return KX_EUSAGE;
 			}
 			break;
-		case 'v':
-			kx_verbose++;
-			break;
-		case 'h':
-			kx_cli_usage(stdout, synopsis, opts);
-			return kx_cli_exit(0);
-		case 'V':
-			kx_cli_version();
-			return kx_cli_exit(0);
-		case KX_OPT_COMPLETE:
-			kx_cli_complete(opts, NULL);
-			return kx_cli_exit(0);
 		default:
-			kx_cli_usage(stderr, synopsis, opts);
-			return KX_EUSAGE;
+			if ((c = kx_cli_common(c, synopsis, opts, NULL)) != KX_CLI_NEXT)
+				return kx_cli_exit(c);
 		}
 	}
 	kx_cli_free(&cli);
