@@ -467,8 +467,12 @@ static void run_batch(wreq *batch)
  * others'), commits them in one transaction, wakes their writers, and steps
  * down. A writer whose write is still queued when the leader steps down
  * takes over. At low load a write never changes threads; at high load the
- * batch is whatever queued during the previous fsync. */
+ * batch is whatever queued during the previous fsync. Each writer sleeps on
+ * its own thread's condition variable, so a commit wakes only the writers
+ * it finished and the next leader, not every connection (with one shared
+ * variable, 64 connections spent more time on the mutex than on SQLite). */
 static int leading;
+static __thread pthread_cond_t mycv = PTHREAD_COND_INITIALIZER;
 
 int db_write(wreq *w)
 {
@@ -476,6 +480,7 @@ int db_write(wreq *w)
 	w->next = NULL;
 	w->code = 0;
 	w->result = jv_null();
+	w->cv = &mycv;
 	pthread_mutex_lock(&qmu);
 	if (qstop) {
 		pthread_mutex_unlock(&qmu);
@@ -489,7 +494,7 @@ int db_write(wreq *w)
 	qtail = w;
 	while (!w->done) {
 		if (leading) {
-			pthread_cond_wait(&donecv, &qmu);
+			pthread_cond_wait(&mycv, &qmu);
 			continue;
 		}
 		wreq *batch = qhead;
@@ -501,9 +506,14 @@ int db_write(wreq *w)
 		for (wreq *x = batch, *next; x; x = next) {
 			next = x->next;
 			x->done = 1;
+			if (x != w)
+				pthread_cond_signal(x->cv);
 		}
 		leading = 0;
-		pthread_cond_broadcast(&donecv);
+		if (qhead)
+			pthread_cond_signal(qhead->cv); /* the next leader */
+		if (qstop)
+			pthread_cond_broadcast(&donecv);
 	}
 	pthread_mutex_unlock(&qmu);
 	return w->code < 0 ? -1 : 0;

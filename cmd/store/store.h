@@ -111,6 +111,7 @@ struct wreq {
 	/* private to db.c */
 	int done;
 	struct wreq *next;
+	void *cv;            /* the writer thread's condition variable */
 };
 int db_write(wreq *w);   /* 0, or -1 with w->err */
 
