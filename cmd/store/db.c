@@ -13,6 +13,7 @@
  * resourceVersion is always caught and nothing is overwritten. */
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -464,18 +465,30 @@ static void run_batch(wreq *batch)
 
 /* Group commit without a committer thread: a writer that finds nobody
  * committing becomes the leader, takes every write queued (its own and the
- * others'), commits them in one transaction, wakes their writers, and steps
- * down. A writer whose write is still queued when the leader steps down
- * takes over. At low load a write never changes threads; at high load the
- * batch is whatever queued during the previous fsync. */
+ * others'), commits them in one transaction, wakes their writers, and hands
+ * the lead to the first writer still queued, if any. At low load a write
+ * never changes threads; at high load the batch is whatever queued during
+ * the previous fsync. Each writer sleeps on its own thread's semaphore and
+ * the leader posts it after the mutex is let go, so a commit wakes only the
+ * writers it finished and the next leader, and they do not queue on the
+ * mutex again (with one shared condition variable, 64 connections spent
+ * more time on the mutex than on SQLite). */
 static int leading;
+static __thread sem_t mysem;
+static __thread int mysem_ready;
 
 int db_write(wreq *w)
 {
+	if (!mysem_ready) {
+		sem_init(&mysem, 0, 0);
+		mysem_ready = 1;
+	}
 	w->done = 0;
+	w->lead = 0;
 	w->next = NULL;
 	w->code = 0;
 	w->result = jv_null();
+	w->cv = &mysem;
 	pthread_mutex_lock(&qmu);
 	if (qstop) {
 		pthread_mutex_unlock(&qmu);
@@ -487,25 +500,38 @@ int db_write(wreq *w)
 	else
 		qhead = w;
 	qtail = w;
-	while (!w->done) {
-		if (leading) {
-			pthread_cond_wait(&donecv, &qmu);
-			continue;
-		}
-		wreq *batch = qhead;
-		qhead = qtail = NULL;
-		leading = 1;
+	if (leading) {
 		pthread_mutex_unlock(&qmu);
-		run_batch(batch);
-		pthread_mutex_lock(&qmu);
-		for (wreq *x = batch, *next; x; x = next) {
-			next = x->next;
-			x->done = 1;
-		}
-		leading = 0;
-		pthread_cond_broadcast(&donecv);
+		while (sem_wait(&mysem) < 0)
+			; /* EINTR */
+		if (w->done)
+			return w->code < 0 ? -1 : 0;
+		pthread_mutex_lock(&qmu); /* w->lead: the lead was handed over */
 	}
+	leading = 1;
+	wreq *batch = qhead, *heir;
+	qhead = qtail = NULL;
 	pthread_mutex_unlock(&qmu);
+	run_batch(batch);
+	pthread_mutex_lock(&qmu);
+	heir = qhead;
+	if (heir)
+		heir->lead = 1;
+	else
+		leading = 0;
+	if (qstop)
+		pthread_cond_broadcast(&donecv);
+	pthread_mutex_unlock(&qmu);
+	for (wreq *x = batch, *next; x; x = next) {
+		next = x->next;
+		if (x == w)
+			continue;
+		sem_t *s = x->cv;
+		x->done = 1; /* x may be gone once posted */
+		sem_post(s);
+	}
+	if (heir)
+		sem_post(heir->cv);
 	return w->code < 0 ? -1 : 0;
 }
 

@@ -111,6 +111,8 @@ struct wreq {
 	/* private to db.c */
 	int done;
 	struct wreq *next;
+	int lead;            /* woken to lead the next batch */
+	void *cv;            /* the writer thread's semaphore */
 };
 int db_write(wreq *w);   /* 0, or -1 with w->err */
 
