@@ -162,6 +162,111 @@ static int rd_num(struct rd *r, jv *out)
 	return *end == 0;
 }
 
+static int rd_value(struct rd *r, jv *out);
+
+/* Step past an opening bracket; 1 when that nests too deep (give up). */
+static int rd_open(struct rd *r)
+{
+	r->p++;
+	return ++r->depth > 200;
+}
+
+/* After blanks, the closing bracket c? Then step past it, out of the
+ * container. */
+static int rd_close(struct rd *r, char c)
+{
+	rd_ws(r);
+	if (r->p >= r->end || *r->p != c)
+		return 0;
+	r->p++;
+	r->depth--;
+	return 1;
+}
+
+/* A comma between members? (blanks already skipped by rd_close) */
+static int rd_comma(struct rd *r)
+{
+	if (r->p >= r->end || *r->p != ',')
+		return 0;
+	r->p++;
+	return 1;
+}
+
+static int rd_object(struct rd *r, jv *out)
+{
+	jv o = jv_object();
+
+	if (rd_open(r))
+		goto fail;
+	if (rd_close(r, '}'))
+		goto done;
+	for (;;) {
+		jv k, v;
+		rd_ws(r);
+		if (r->p >= r->end || *r->p != '"')
+			goto fail;
+		r->p++;
+		if (!rd_str(r, &k))
+			goto fail;
+		rd_ws(r);
+		if (r->p >= r->end || *r->p != ':' || (r->p++, !rd_value(r, &v))) {
+			jv_free(k);
+			goto fail;
+		}
+		o = jv_object_set(o, k, v);
+		if (rd_close(r, '}'))
+			goto done;
+		if (!rd_comma(r))
+			goto fail;
+	}
+done:
+	*out = o;
+	return 1;
+fail:
+	jv_free(o);
+	return 0;
+}
+
+static int rd_array(struct rd *r, jv *out)
+{
+	jv a = jv_array();
+
+	if (rd_open(r))
+		goto fail;
+	if (rd_close(r, ']'))
+		goto done;
+	for (;;) {
+		jv v;
+		if (!rd_value(r, &v))
+			goto fail;
+		a = jv_array_append(a, v);
+		if (rd_close(r, ']'))
+			goto done;
+		if (!rd_comma(r))
+			goto fail;
+	}
+done:
+	*out = a;
+	return 1;
+fail:
+	jv_free(a);
+	return 0;
+}
+
+/* The literal word w, which is the value v (consumed either way). */
+static int rd_word(struct rd *r, const char *w, jv v, jv *out)
+{
+	size_t n = strlen(w);
+
+	if ((size_t)(r->end - r->p) < n || memcmp(r->p, w, n)) {
+		jv_free(v);
+		return 0;
+	}
+	r->p += n;
+	*out = v;
+	return 1;
+}
+
 static int rd_value(struct rd *r, jv *out)
 {
 	rd_ws(r);
@@ -171,106 +276,16 @@ static int rd_value(struct rd *r, jv *out)
 	case '"':
 		r->p++;
 		return rd_str(r, out);
-	case '{': {
-		jv o = jv_object();
-		if (++r->depth > 200) {
-			jv_free(o);
-			return 0;
-		}
-		r->p++;
-		rd_ws(r);
-		if (r->p < r->end && *r->p == '}') {
-			r->p++;
-			r->depth--;
-			*out = o;
-			return 1;
-		}
-		for (;;) {
-			jv k, v;
-			rd_ws(r);
-			if (r->p >= r->end || *r->p != '"')
-				break;
-			r->p++;
-			if (!rd_str(r, &k))
-				break;
-			rd_ws(r);
-			if (r->p >= r->end || *r->p != ':' || (r->p++, !rd_value(r, &v))) {
-				jv_free(k);
-				break;
-			}
-			o = jv_object_set(o, k, v);
-			rd_ws(r);
-			if (r->p < r->end && *r->p == ',') {
-				r->p++;
-				continue;
-			}
-			if (r->p < r->end && *r->p == '}') {
-				r->p++;
-				r->depth--;
-				*out = o;
-				return 1;
-			}
-			break;
-		}
-		jv_free(o);
-		return 0;
-	}
-	case '[': {
-		jv a = jv_array();
-		if (++r->depth > 200) {
-			jv_free(a);
-			return 0;
-		}
-		r->p++;
-		rd_ws(r);
-		if (r->p < r->end && *r->p == ']') {
-			r->p++;
-			r->depth--;
-			*out = a;
-			return 1;
-		}
-		for (;;) {
-			jv v;
-			if (!rd_value(r, &v))
-				break;
-			a = jv_array_append(a, v);
-			rd_ws(r);
-			if (r->p < r->end && *r->p == ',') {
-				r->p++;
-				continue;
-			}
-			if (r->p < r->end && *r->p == ']') {
-				r->p++;
-				r->depth--;
-				*out = a;
-				return 1;
-			}
-			break;
-		}
-		jv_free(a);
-		return 0;
-	}
+	case '{':
+		return rd_object(r, out);
+	case '[':
+		return rd_array(r, out);
 	case 't':
-		if (r->end - r->p >= 4 && !memcmp(r->p, "true", 4)) {
-			r->p += 4;
-			*out = jv_true();
-			return 1;
-		}
-		return 0;
+		return rd_word(r, "true", jv_true(), out);
 	case 'f':
-		if (r->end - r->p >= 5 && !memcmp(r->p, "false", 5)) {
-			r->p += 5;
-			*out = jv_false();
-			return 1;
-		}
-		return 0;
+		return rd_word(r, "false", jv_false(), out);
 	case 'n':
-		if (r->end - r->p >= 4 && !memcmp(r->p, "null", 4)) {
-			r->p += 4;
-			*out = jv_null();
-			return 1;
-		}
-		return 0;
+		return rd_word(r, "null", jv_null(), out);
 	default:
 		return rd_num(r, out);
 	}
