@@ -59,5 +59,11 @@ pod_traces() {
 	ls "$root/pods" 2>/dev/null | sed 's/^/pod dir /'
 }
 
+# httpd_container ROOT: the ID of a container of the example app (httpd)
+# that the node under ROOT runs, for kx-container exec ("none" if none)
+httpd_container() {
+	kx-container list | awk -v d="$1/pods/" 'index($4, d) == 1 && /-httpd-/ {print $1; f = 1; exit} END {if (!f) print "none"}'
+}
+
 # remember the uids of the pods (for pod_traces)
 save_uids() { inns kx-get pods -A -o json | jq -r '.items[].metadata.uid' >>"$T/uids"; }

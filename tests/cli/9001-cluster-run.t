@@ -14,8 +14,7 @@ D=$T/data
 # make run would relink bin/ from the sanitizer build's objects, under the
 # other tests' feet
 run() {
-	exec nsenter --net=/run/netns/"$NS" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		HOME="${HOME:-/root}" KX_DATA="$D" KX_NODE=c$$ make -s -C "$TOP" run
+	exec nsenter --net=/run/netns/"$NS" "${USER_ENV[@]}" KX_DATA="$D" KX_NODE=c$$ make -s -C "$TOP" run
 }
 bg run >"$T/run.log" 2>&1
 RUN=$BG_PID
@@ -42,10 +41,10 @@ like "$(inns curl -s -m 5 "http://$ip/")" 'Hello from a pod run by kx' "curl htt
 is "$(inns kx-get pods -o json | jq '[.items[] | select(.status.phase=="Running")] | length')" 2 "two pods run"
 # inside a pod: the Service by its short name, through the pod's resolv.conf
 # (search path, kx-dns on the pods' gateway) and the proxy's rules
-ctr=$(kx-container list | awk -v d="$D/node/pods/" 'index($4, d) == 1 && /-httpd-/ {print $1; exit}')
-like "$(kx-container exec "${ctr:-none}" -- cat /etc/resolv.conf 2>&1)" "nameserver 10\.244\.0\.1" "the pods ask kx-dns, on their gateway"
+ctr=$(httpd_container "$D/node")
+like "$(kx-container exec "$ctr" -- cat /etc/resolv.conf 2>&1)" "nameserver 10\.244\.0\.1" "the pods ask kx-dns, on their gateway"
 like "$(inns dig +short @10.244.0.1 web.default.svc.cluster.local 2>&1)" "^$ip\$" "kx-dns answers the Service's name with its cluster IP"
-like "$(kx-container exec "${ctr:-none}" -- wget -q -O- http://web/ 2>&1)" 'Hello from a pod run by kx' "a pod reaches the Service by its short name"
+like "$(kx-container exec "$ctr" -- wget -q -O- http://web/ 2>&1)" 'Hello from a pod run by kx' "a pod reaches the Service by its short name"
 is "$(inns kx-get node c$$ -o json | jq -r '.status.conditions[] | select(.type=="Ready") | .status')" True "the node is Ready"
 save_uids
 

@@ -53,8 +53,8 @@ save_uids
 is "$(inns kx-get deployment web -o json | jq -r '.status.availableReplicas')" 2 "the Deployment is available with 2 replicas"
 is "$(inns kx-get pods -o json | jq '[.items[] | select(.status.phase=="Running")] | length')" 2 "two pods run"
 like "$(inns dig +short @10.244.0.1 web.default.svc.cluster.local)" "^$ip\$" "kx-dns from @reboot answers the Service's name"
-ctr=$(kx-container list | awk -v d="$KX_DATA/node/pods/" 'index($4, d) == 1 && /-httpd-/ {print $1; exit}')
-like "$(kx-container exec "${ctr:-none}" -- wget -q -O- http://web/ 2>&1)" 'Hello from a pod' "a pod reaches the Service by its short name"
+ctr=$(httpd_container "$KX_DATA/node")
+like "$(kx-container exec "$ctr" -- wget -q -O- http://web/ 2>&1)" 'Hello from a pod' "a pod reaches the Service by its short name"
 
 # idempotent: another round changes nothing in the store
 rv1=$(inns curl -s http://127.0.0.1:8080/api/v1/namespaces/default/pods | jq -r .metadata.resourceVersion)

@@ -7,6 +7,7 @@
 #   store_start [ARGS]      starts kx-store on a free loopback port; sets KX_SERVER
 #   bg CMD...               starts CMD in the background, killed on exit
 #   free_port               prints a free TCP port on 127.0.0.1
+#   "${USER_ENV[@]}" CMD... runs CMD in a user's plain environment
 #   done_testing            prints the plan; the exit status says if all passed
 # Every test runs in its own $T (a temporary directory removed at exit), and
 # everything it started is killed by PID when it ends, pass or fail.
@@ -113,6 +114,11 @@ wait_for() {
 		sleep 0.1
 	done
 }
+
+# A user's plain environment, as a prefix to a command: under make check
+# the environment carries make's own variables (MAKEFLAGS, and B=build/asan
+# as a variable of its own), which a make run by a test must not inherit.
+USER_ENV=(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME="${HOME:-/root}")
 
 # A free TCP port on loopback, from the kernel (free when asked: a server
 # started on it a moment later gets it, unless another takes it first).
